@@ -1,0 +1,1 @@
+"""Models of the funnel app (filled in by later issues)."""

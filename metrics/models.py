@@ -1,0 +1,1 @@
+"""Models of the metrics app (filled in by later issues)."""

@@ -1,0 +1,1 @@
+"""Models of the responsibility app (filled in by later issues)."""

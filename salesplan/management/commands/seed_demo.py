@@ -1,0 +1,16 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from salesplan import demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo organization from the Maven CRM data set (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization, logins = demo.seed_people()
+        self.stdout.write(self.style.SUCCESS(f"Demo organization: {organization.name}"))
+        self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+        for login in logins:
+            self.stdout.write(f"  {login.role:<16} {login.name:<22} {login.email}")

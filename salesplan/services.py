@@ -1,0 +1,159 @@
+"""Writes of the core domain: organizations, people, invitations."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salesplan.models import Invitation, Membership, Organization, Role, Team
+
+User = get_user_model()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_create(*, email: str, password: str | None, first_name: str = "", last_name: str = ""):
+    """Users sign in with their e-mail, which is also their username."""
+    email = normalize_email(email)
+    user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    name: str,
+    owner_email: str,
+    owner_password: str | None,
+    owner_first_name: str = "",
+    owner_last_name: str = "",
+    currency: str = "RUB",
+    time_zone: str = "Europe/Moscow",
+) -> Organization:
+    """A new organization with its owner (an existing user is reused, not duplicated)."""
+    email = normalize_email(owner_email)
+    user = User.objects.filter(username=email).first()
+    if user is None:
+        user = user_create(
+            email=email,
+            password=owner_password,
+            first_name=owner_first_name,
+            last_name=owner_last_name,
+        )
+    organization = Organization.objects.create(name=name, currency=currency, time_zone=time_zone)
+    Membership.objects.create(organization=organization, user=user, role=Role.OWNER)
+    return organization
+
+
+@transaction.atomic
+def member_add(
+    *,
+    organization: Organization,
+    user: AbstractBaseUser,
+    role: str,
+    salesperson_kind: str = "",
+    team: Team | None = None,
+) -> Membership:
+    membership, _created = Membership.objects.update_or_create(
+        organization=organization,
+        user=user,
+        defaults={
+            "role": role,
+            "salesperson_kind": salesperson_kind if role == Role.SALESPERSON else "",
+            "team": team,
+            "is_active": True,
+        },
+    )
+    return membership
+
+
+def team_create(*, organization: Organization, name: str, head: Membership | None) -> Team:
+    team = Team.objects.create(organization=organization, name=name, head=head)
+    if head is not None and head.team_id is None:
+        head.team = team
+        head.save(update_fields=["team"])
+    return team
+
+
+def invitation_create(
+    *,
+    organization: Organization,
+    invited_by: Membership,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    salesperson_kind: str = "",
+    team: Team | None = None,
+    accept_url_template: str,
+) -> Invitation:
+    """Store the invitation, then e-mail its link once the transaction commits."""
+    invitation = Invitation.objects.create(
+        organization=organization,
+        invited_by=invited_by,
+        email=normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        salesperson_kind=salesperson_kind if role == Role.SALESPERSON else "",
+        team=team,
+    )
+    link = accept_url_template.format(token=invitation.token)
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("Invitation to %(organization)s in Salesplan")
+            % {"organization": organization.name},
+            message=_("%(who)s invites you to %(organization)s as %(role)s.\n\nAccept: %(link)s")
+            % {
+                "who": invited_by.display_name,
+                "organization": organization.name,
+                "role": invitation.get_role_display(),
+                "link": link,
+            },
+            from_email=None,
+            recipient_list=[invitation.email],
+            fail_silently=True,
+        )
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    invitation: Invitation,
+    user: AbstractBaseUser | None,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    """Accepting creates the user (if new) and the membership the invitation promised."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValueError("invitation is no longer open")
+    if user is None:
+        user = user_create(
+            email=invitation.email,
+            password=password,
+            first_name=first_name or invitation.first_name,
+            last_name=last_name or invitation.last_name,
+        )
+    membership = member_add(
+        organization=invitation.organization,
+        user=user,
+        role=invitation.role,
+        salesperson_kind=invitation.salesperson_kind,
+        team=invitation.team,
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership

@@ -1,0 +1,179 @@
+"""Pages of the core domain. Views only route: forms validate, services write."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from salesplan import selectors, services
+from salesplan.access import SESSION_ORGANIZATION_KEY, membership_for, memberships_of
+from salesplan.forms import InvitationAcceptForm, InvitationForm, SignupForm, TeamForm
+from salesplan.models import Invitation
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    membership = membership_for(request)
+    assert membership is not None  # MembershipMiddleware guarantees it
+    context = {"summary": selectors.organization_summary(organization=membership.organization)}
+    return render(request, "home.html", context)
+
+
+@login_not_required
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        organization = services.organization_create(
+            name=data["organization_name"],
+            owner_email=data["email"],
+            owner_password=data["password1"],
+            owner_first_name=data["first_name"],
+            owner_last_name=data.get("last_name", ""),
+            currency=data["currency"],
+        )
+        owner = organization.memberships.get()
+        login(request, owner.user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_ORGANIZATION_KEY] = organization.pk
+        messages.success(request, _("Welcome to Salesplan, %(name)s!") % {"name": organization})
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def members(request: HttpRequest) -> HttpResponse:
+    membership = membership_for(request)
+    assert membership is not None
+    organization = membership.organization
+    can_manage = membership.can_manage_members
+    invite_form = InvitationForm(organization=organization, prefix="invite")
+    team_form = TeamForm(organization=organization, prefix="team")
+    if request.method == "POST":
+        if not can_manage:
+            return render(request, "403.html", status=403)
+        if "invite-email" in request.POST:
+            invite_form = InvitationForm(request.POST, organization=organization, prefix="invite")
+            if invite_form.is_valid():
+                data = invite_form.cleaned_data
+                accept_url = request.build_absolute_uri(
+                    reverse("invitation_accept", kwargs={"token": "TOKEN"})
+                ).replace("TOKEN", "{token}")
+                invitation = services.invitation_create(
+                    organization=organization,
+                    invited_by=membership,
+                    email=data["email"],
+                    role=data["role"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    salesperson_kind=data["salesperson_kind"],
+                    team=data["team"],
+                    accept_url_template=accept_url,
+                )
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s. Link: %(link)s")
+                    % {
+                        "email": invitation.email,
+                        "link": accept_url.format(token=invitation.token),
+                    },
+                )
+                return redirect("members")
+        elif "team-name" in request.POST:
+            team_form = TeamForm(request.POST, organization=organization, prefix="team")
+            if team_form.is_valid():
+                services.team_create(
+                    organization=organization,
+                    name=team_form.cleaned_data["name"],
+                    head=team_form.cleaned_data["head"],
+                )
+                messages.success(request, _("Team created."))
+                return redirect("members")
+    context = {
+        "members": selectors.member_list(organization=organization),
+        "teams": selectors.team_list(organization=organization),
+        "invitations": selectors.open_invitation_list(organization=organization),
+        "can_manage": can_manage,
+        "invite_form": invite_form,
+        "team_form": team_form,
+    }
+    return render(request, "members.html", context)
+
+
+@login_not_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.select_related("organization"), token=token)
+    if not invitation.is_open:
+        return render(request, "registration/invitation_closed.html", status=410)
+    existing_user = services.User.objects.filter(username=invitation.email).first()
+    if existing_user is not None:
+        # Someone with an account accepts by signing in as that account.
+        if request.user.is_authenticated and request.user.pk == existing_user.pk:
+            if request.method == "POST":
+                services.invitation_accept(invitation=invitation, user=existing_user)
+                request.session[SESSION_ORGANIZATION_KEY] = invitation.organization_id
+                messages.success(
+                    request, _("You joined %(org)s.") % {"org": invitation.organization}
+                )
+                return redirect("home")
+            return render(
+                request, "registration/invitation_accept.html", {"invitation": invitation}
+            )
+        return redirect(f"{reverse('login')}?next={request.path}")
+    form = InvitationAcceptForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        membership = services.invitation_accept(
+            invitation=invitation,
+            user=None,
+            password=form.cleaned_data["password1"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+        )
+        login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_ORGANIZATION_KEY] = invitation.organization_id
+        messages.success(request, _("You joined %(org)s.") % {"org": invitation.organization})
+        return redirect("home")
+    return render(
+        request, "registration/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
+
+
+@require_POST
+def organization_switch(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("organization")
+    membership = memberships_of(request.user).filter(organization_id=wanted).first()
+    if membership is not None:
+        request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id
+    return redirect("home")
+
+
+@login_not_required
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when every backing service answers; 503 naming what is down."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # any failure means "down"; the message says which
+        checks["database"] = f"down: {error.__class__.__name__}"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = f"down: {error.__class__.__name__}"
+    else:
+        checks["redis"] = "not configured (tasks run inline)"
+    down = [name for name, state in checks.items() if state.startswith("down")]
+    return JsonResponse(
+        {"status": "down" if down else "ok", "down": down, "checks": checks},
+        status=503 if down else 200,
+    )

@@ -1,0 +1,207 @@
+"""Shared fixtures. Services (Redis + a Celery worker, Chromium) are real: a test that needs one
+skips with the reason on a bare laptop, and fails instead when REQUIRE_SERVICES=1 (CI)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from salesplan.celery import app as celery_app
+from salesplan.models import Role
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+WORKER_START_TIMEOUT_S = 60
+
+
+def service_missing(reason: str) -> None:
+    """Skip on a laptop without the service, fail in CI where it must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline_by_default() -> Iterator[None]:
+    # Unit tests run tasks inline; the `celery_worker` fixture switches to the real queue.
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def organization():
+    return OrganizationFactory(name="Acme")
+
+
+@pytest.fixture
+def make_member(organization):
+    def make(role: str = Role.OWNER, org=None, **kwargs: Any):
+        return MembershipFactory(organization=org or organization, role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def owner(make_member):
+    return make_member(Role.OWNER)
+
+
+@pytest.fixture
+def client_for(client):
+    """A browser-like client signed in as a membership."""
+
+    def sign_in(membership):
+        client.force_login(membership.user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def api_for():
+    """An API client with a real token of the membership's user."""
+
+    def make(membership) -> APIClient:
+        api = APIClient()
+        token, _ = Token.objects.get_or_create(user=membership.user)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api
+
+    return make
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = settings.REDIS_URL
+    if not url:
+        service_missing("REDIS_URL is not set, so there is no Redis to talk to")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        service_missing(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+def _database_url_for_worker() -> str:
+    from django.db import connection
+
+    params = connection.settings_dict
+    if params["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{params['NAME']}"
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    user = params.get("USER") or ""
+    secret = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    return f"postgres://{user}{secret}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db) -> Iterator[subprocess.Popen]:
+    """A real Celery worker process on the test database and a queue of its own."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_worker(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    process = subprocess.Popen(
+        [
+            celery_bin,
+            "-A",
+            "salesplan",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@localhost",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    previous = (celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
+    celery_app.conf.task_default_queue = queue
+    celery_app.conf.task_always_eager = False
+    deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        replies = celery_app.control.ping(timeout=1, destination=[f"{queue}@localhost"]) or []
+        if replies:
+            break
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"Celery worker exited early:\n{output}")
+    else:
+        process.kill()
+        pytest.fail("Celery worker did not answer a ping in time")
+    try:
+        yield process
+    finally:
+        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(path).exists():
+        service_missing(f"Chromium is not installed at {path} (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; Django's ORM in the same thread
+    # (for fixtures) is safe here because nothing else runs concurrently on that loop.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Any]:
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
