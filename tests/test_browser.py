@@ -18,8 +18,8 @@ def test_sign_in_and_switch_language(page, live_server, make_member):
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("text=Выйти").count() == 1
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert page.locator("text=Sign out").count() == 1
     assert page.locator("h1").inner_text() == member.organization.name
 
