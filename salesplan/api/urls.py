@@ -1,9 +1,19 @@
 from django.urls import path
+from rest_framework.routers import DefaultRouter
 
+from funnel.api.views import FunnelViewSet
 from salesplan.api import views
+from salesplan.api.plan_views import CalendarDayViewSet, PlanViewSet, ProductViewSet
+
+router = DefaultRouter()
+router.register("funnels", FunnelViewSet, basename="funnel")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("products", ProductViewSet, basename="product")
+router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
 
 urlpatterns = [
     path("auth/token/", views.token_view, name="api_token"),
     path("me/", views.MeView.as_view(), name="api_me"),
     path("members/", views.MemberListView.as_view(), name="api_members"),
+    *router.urls,
 ]

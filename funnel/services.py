@@ -1,0 +1,68 @@
+"""Writes of funnels and their stages."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from funnel.models import Funnel, Stage
+from salesplan.models import Organization
+from salesplan.plan_engine import translate_errors
+from salesplan.planning import StageInput, stage_errors
+
+
+def _validated(stages: Sequence[dict[str, Any]]) -> list[StageInput]:
+    inputs = [
+        StageInput(
+            name=(stage.get("name") or "").strip(),
+            conversion=stage.get("conversion"),
+            is_key_stage=bool(stage.get("is_key_stage")),
+            is_target_lead=bool(stage.get("is_target_lead")),
+        )
+        for stage in stages
+    ]
+    errors = stage_errors(inputs)
+    if errors:
+        raise ValidationError(translate_errors(errors))
+    return inputs
+
+
+def _write_stages(funnel: Funnel, stages: Sequence[StageInput]) -> None:
+    funnel.stages.all().delete()
+    Stage.objects.bulk_create(
+        Stage(
+            funnel=funnel,
+            name=stage.name,
+            position=position,
+            conversion=stage.conversion,
+            is_key_stage=stage.is_key_stage,
+            is_target_lead=stage.is_target_lead,
+        )
+        for position, stage in enumerate(stages)
+    )
+
+
+@transaction.atomic
+def funnel_create(
+    *, organization: Organization, name: str, stages: Sequence[dict[str, Any]]
+) -> Funnel:
+    """A funnel with its ordered stages (top first); exactly one key stage."""
+    inputs = _validated(stages)
+    funnel = Funnel.objects.create(organization=organization, name=name.strip())
+    _write_stages(funnel, inputs)
+    return funnel
+
+
+@transaction.atomic
+def funnel_update(
+    *, funnel: Funnel, name: str | None = None, stages: Sequence[dict[str, Any]] | None = None
+) -> Funnel:
+    """Rename and/or replace the stages. Saved plans keep the stages they were made with in
+    their versions; their current decomposition follows the new stages."""
+    if stages is not None:
+        _write_stages(funnel, _validated(stages))
+    if name is not None and name.strip() != funnel.name:
+        funnel.name = name.strip()
+        funnel.save(update_fields=["name"])
+    return funnel

@@ -1,0 +1,235 @@
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from funnel.api.serializers import StageSerializer
+from funnel.models import Funnel
+from salesplan.models import CalendarDay, Membership, Product, SalesPlan
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+SHARE = {"max_digits": 9, "decimal_places": 6}
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A related id that must belong to the caller's organization."""
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        organization = self.context.get("organization")
+        if organization is None:
+            return self.model.objects.none()
+        return self.model.objects.filter(organization=organization)
+
+
+class PlanTeamSerializer(serializers.Serializer):
+    membership = ScopedPrimaryKeyField(
+        Membership,
+        error_messages={"does_not_exist": _("This person is not in your organization.")},
+    )
+    name = serializers.CharField(source="membership.display_name", read_only=True)
+    share = serializers.DecimalField(**SHARE, min_value=0, max_value=1)
+
+
+class PlanProductSerializer(serializers.Serializer):
+    product = ScopedPrimaryKeyField(
+        Product,
+        error_messages={"does_not_exist": _("This product is not in your organization.")},
+    )
+    share = serializers.DecimalField(**SHARE, required=False, allow_null=True)
+    units = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class SalesPlanSerializer(serializers.ModelSerializer):
+    funnel = ScopedPrimaryKeyField(
+        Funnel, error_messages={"does_not_exist": _("This funnel is not in your organization.")}
+    )
+    team = PlanTeamSerializer(many=True, required=False, source="members")
+    product_mix = PlanProductSerializer(many=True, required=False)
+    version = serializers.IntegerField(
+        required=False,
+        help_text=(
+            "On update: the version you read. A save based on an older version answers 409 "
+            "(the If-Match header with the ETag works too)."
+        ),
+    )
+
+    class Meta:
+        model = SalesPlan
+        fields = [
+            "id",
+            "name",
+            "funnel",
+            "period_kind",
+            "period_start",
+            "period_end",
+            "revenue_target",
+            "average_check",
+            "gross_margin_target",
+            "cost_per_lead",
+            "cost_per_target_lead",
+            "calls_per_lead",
+            "max_calls_per_day",
+            "max_meetings_per_day",
+            "seasonality",
+            "status",
+            "version",
+            "team",
+            "product_mix",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "revenue_target": {"min_value": 0},
+            "average_check": {"min_value": 0},
+            "cost_per_lead": {"min_value": 0},
+            "cost_per_target_lead": {"min_value": 0},
+            "gross_margin_target": {"min_value": 0},
+            "calls_per_lead": {"min_value": 0},
+        }
+
+    def validate_seasonality(self, value: Any) -> Any:
+        if value in (None, {}):
+            return None
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(
+                _('Give weights by month, e.g. {"2027-01-01": "1.2", "2027-02-01": "0.9"}.')
+            )
+        return value
+
+
+class HistoryMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="First day of the month.")
+    stages = serializers.DictField(child=serializers.IntegerField(min_value=0))
+    revenue = serializers.DecimalField(**MONEY, min_value=0)
+
+
+class NormsSerializer(serializers.Serializer):
+    calls_per_lead = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    max_calls_per_day = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    max_meetings_per_day = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class PreviewTeamSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    share = serializers.DecimalField(**SHARE, min_value=0, max_value=1)
+    key = serializers.CharField(max_length=64, required=False)
+
+
+class PreviewProductSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    price = serializers.DecimalField(**MONEY, min_value=0)
+    share = serializers.DecimalField(**SHARE, required=False, allow_null=True)
+    units = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    margin_pct = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True
+    )
+
+
+class PlanPreviewSerializer(serializers.Serializer):
+    """A plan decomposed without saving: stages inline (or a saved funnel's), team by name."""
+
+    revenue_target = serializers.DecimalField(**MONEY)
+    average_check = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    cost_per_lead = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    cost_per_target_lead = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    gross_margin_target = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    stages = StageSerializer(many=True, required=False)
+    funnel = ScopedPrimaryKeyField(
+        Funnel,
+        required=False,
+        error_messages={"does_not_exist": _("This funnel is not in your organization.")},
+    )
+    team = PreviewTeamSerializer(many=True, required=False)
+    product_mix = PreviewProductSerializer(many=True, required=False)
+    norms = NormsSerializer(required=False)
+    seasonality = serializers.DictField(
+        child=serializers.DecimalField(**SHARE, min_value=0), required=False
+    )
+    history = HistoryMonthSerializer(many=True, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("stages") and not attrs.get("funnel"):
+            raise serializers.ValidationError(
+                {"stages": [_("Give the funnel's stages, or the id of a saved funnel.")]}
+            )
+        return attrs
+
+
+class NewMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    key = serializers.CharField(max_length=64, required=False)
+
+
+class WhatIfSerializer(serializers.Serializer):
+    """Levers to pull; the rest of the plan stays as saved."""
+
+    conversion_pp = serializers.DictField(
+        child=serializers.DecimalField(max_digits=7, decimal_places=3),
+        required=False,
+        help_text='Stage name → change in percentage points, e.g. {"Meeting held": "5"}.',
+    )
+    average_check_pct = serializers.DecimalField(
+        max_digits=7, decimal_places=3, required=False, help_text="-10 means 10 % lower."
+    )
+    revenue_target = serializers.DecimalField(**MONEY, required=False, min_value=0)
+    revenue_target_pct = serializers.DecimalField(max_digits=7, decimal_places=3, required=False)
+    cost_per_lead = serializers.DecimalField(**MONEY, required=False, min_value=0)
+    cost_per_lead_pct = serializers.DecimalField(max_digits=7, decimal_places=3, required=False)
+    add_members = NewMemberSerializer(many=True, required=False)
+    remove_members = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Membership ids to drop."
+    )
+    team_shares = serializers.DictField(
+        child=serializers.DecimalField(**SHARE),
+        required=False,
+        help_text="Key (membership id or new member's key) → share; shares add up to 1.",
+    )
+
+
+class PlanVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.email", default=None)
+    changes = serializers.JSONField()
+    inputs = serializers.JSONField()
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price", "margin_pct", "is_active"]
+        extra_kwargs = {"price": {"min_value": 0}, "margin_pct": {"min_value": 0, "max_value": 100}}
+
+    def validate_name(self, value: str) -> str:
+        clash = Product.objects.filter(organization=self.context["organization"], name=value)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(_("A product with this name already exists."))
+        return value
+
+
+class CalendarDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarDay
+        fields = ["id", "date", "is_working", "note"]
+
+    def validate_date(self, value: Any) -> Any:
+        clash = CalendarDay.objects.filter(organization=self.context["organization"], date=value)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(_("This day is already in the calendar."))
+        return value
