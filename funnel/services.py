@@ -9,7 +9,7 @@ from django.db import transaction
 from funnel.models import Funnel, Stage
 from salesplan.models import Organization
 from salesplan.plan_engine import translate_errors
-from salesplan.planning import StageInput, stage_errors
+from salesplan.planning import PlanInputError, StageInput, stage_errors
 
 
 def _validated(stages: Sequence[dict[str, Any]]) -> list[StageInput]:
@@ -54,6 +54,17 @@ def funnel_create(
     return funnel
 
 
+def _refresh_plans(funnel: Funnel) -> None:
+    """Plans built on the funnel get metrics for its new stages."""
+    from salesplan.plan_services import plan_pie_refresh
+
+    for plan in funnel.plans.select_related("organization", "funnel"):
+        try:
+            plan_pie_refresh(plan=plan)
+        except PlanInputError:
+            continue  # the plan page shows what is wrong with it
+
+
 @transaction.atomic
 def funnel_update(
     *, funnel: Funnel, name: str | None = None, stages: Sequence[dict[str, Any]] | None = None
@@ -62,6 +73,7 @@ def funnel_update(
     their versions; their current decomposition follows the new stages."""
     if stages is not None:
         _write_stages(funnel, _validated(stages))
+        _refresh_plans(funnel)
     if name is not None and name.strip() != funnel.name:
         funnel.name = name.strip()
         funnel.save(update_fields=["name"])

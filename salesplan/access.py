@@ -77,3 +77,50 @@ def get_scoped_or_404(
         return scoped(queryset, organization, path=path).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("Not found") from exc
+
+
+# --- what a role may do (DOMAIN section 2: roles) ---------------------------------------------
+#
+# owner            everything in the organization
+# head of sales    plans and pies of the teams they lead (and department plans with no team),
+#                  funnels, products and the calendar; reads the rest
+# salesperson,     read plans, the pie and their own metrics; write nothing but their profile
+# marketer
+# viewer           read only
+
+
+def can_edit_settings(membership: Membership | None) -> bool:
+    """Funnels, products and the working calendar: the planning inputs of the department."""
+    from salesplan.models import Role
+
+    return membership is not None and membership.role in (Role.OWNER, Role.HEAD_OF_SALES)
+
+
+def led_team_ids(membership: Membership) -> set[int]:
+    from salesplan.models import Team
+
+    return set(
+        scoped(Team, membership.organization).filter(head=membership).values_list("id", flat=True)
+    )
+
+
+def can_edit_plan(membership: Membership | None, plan: Any = None) -> bool:
+    """A plan and its pie: the owner always; a head of sales for their team's plans and for
+    department plans without a team; nobody else. Without a plan: may they create one."""
+    from salesplan.models import Role
+
+    if membership is None:
+        return False
+    if membership.role == Role.OWNER:
+        return True
+    if membership.role != Role.HEAD_OF_SALES:
+        return False
+    if plan is None or plan.sales_team_id is None:
+        return True
+    return plan.sales_team_id in led_team_ids(membership)
+
+
+def sees_only_own_metrics(membership: Membership) -> bool:
+    from salesplan.models import Role
+
+    return membership.role in (Role.SALESPERSON, Role.MARKETER)

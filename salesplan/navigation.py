@@ -21,8 +21,10 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("home", _("Dashboard")),
     NavItem("plan_list", _("Plans")),
+    NavItem("funnel_list", _("Funnels")),
     NavItem("members", _("People"), frozenset({Role.OWNER, Role.HEAD_OF_SALES})),
     NavItem("api_docs", _("API"), frozenset({Role.OWNER, Role.HEAD_OF_SALES})),
+    NavItem("settings", _("Settings")),
 )
 
 

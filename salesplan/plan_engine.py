@@ -14,9 +14,11 @@ from django.utils.translation import gettext
 from salesplan import planning
 from salesplan.models import CalendarDay, Organization, SalesPlan
 from salesplan.planning import (
+    Changes,
     Decomposition,
     Finding,
     History,
+    NewMember,
     Norms,
     PlanInput,
     ProductMixItem,
@@ -208,3 +210,23 @@ def verdict_label(verdict: str) -> str:
         "unrealistic": gettext("Unrealistic"),
     }
     return labels.get(verdict, verdict)
+
+
+def what_if_changes(data: Mapping[str, Any]) -> Changes:
+    """The levers of a what-if, from the API's JSON shape (the page's form builds the same):
+    conversion_pp {stage: pp}, average_check_pct, revenue_target(_pct), cost_per_lead(_pct),
+    add_members [{"name", "key"?}], remove_members [key], team_shares {key: share}."""
+    return Changes(
+        conversion_pp=data.get("conversion_pp") or {},
+        average_check_pct=data.get("average_check_pct"),
+        revenue_target=data.get("revenue_target"),
+        revenue_target_pct=data.get("revenue_target_pct"),
+        cost_per_lead=data.get("cost_per_lead"),
+        cost_per_lead_pct=data.get("cost_per_lead_pct"),
+        add_members=tuple(
+            NewMember(key=member.get("key") or f"new-{index + 1}", name=member["name"])
+            for index, member in enumerate(data.get("add_members") or ())
+        ),
+        remove_members=tuple(data.get("remove_members") or ()),
+        team_shares=data.get("team_shares"),
+    )

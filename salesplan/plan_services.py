@@ -29,7 +29,7 @@ from salesplan.plan_engine import (
     snapshot_of,
     translate_errors,
 )
-from salesplan.planning import PlanInputError, validate_plan
+from salesplan.planning import Decomposition, PlanInputError, decompose, validate_plan
 
 
 class StaleVersion(Exception):
@@ -204,7 +204,9 @@ def plan_create(
         **fields,
     )
     _write_team_and_mix(plan, team, product_mix)
+    plan.refresh_from_db()  # version 1 stores the values as the database keeps them
     _record_version(plan, user, None)
+    plan_pie_refresh(plan=plan)
     return plan
 
 
@@ -264,7 +266,36 @@ def plan_update(
     current.save()
     _write_team_and_mix(current, None if keep_team else team, None if keep_mix else product_mix)
     _record_version(current, user, previous)
+    plan_pie_refresh(plan=current)
     return current
+
+
+def plan_pie_refresh(*, plan: SalesPlan) -> None:
+    """The plan's metrics follow its decomposition; metrics without an owner get the default
+    owner from the roles (a proposal the user edits on the pie)."""
+    from metrics.services import plan_metrics_sync
+    from responsibility.services import pie_propose_default
+
+    plan_metrics_sync(plan=plan)
+    pie_propose_default(plan=plan)
+
+
+def plan_preview(
+    *,
+    organization: Organization,
+    funnel: Funnel,
+    team: Sequence[TeamShare] = (),
+    product_mix: Sequence[MixItem] = (),
+    **fields: Any,
+) -> Decomposition:
+    """The decomposition the plan would have, nothing saved; invalid input raises the same
+    ValidationError (same keys, same words) as plan_create, so a live preview and the save
+    never disagree."""
+    _validate(organization=organization, funnel=funnel, fields=fields, team=team, mix=product_mix)
+    snapshot = _draft_snapshot(
+        organization=organization, funnel=funnel, fields=fields, team=team, mix=product_mix
+    )
+    return decompose(plan_input_from_snapshot(snapshot, calendar=calendar_for(organization)))
 
 
 @transaction.atomic
@@ -281,3 +312,9 @@ def calendar_day_set(
         organization=organization, date=day, defaults={"is_working": is_working, "note": note}
     )
     return calendar_day
+
+
+@transaction.atomic
+def calendar_day_delete(*, calendar_day: CalendarDay) -> None:
+    """Drop the organization's own entry: the day follows the production calendar again."""
+    calendar_day.delete()

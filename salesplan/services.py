@@ -157,3 +157,18 @@ def invitation_accept(
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     return membership
+
+
+def profile_update(
+    *, user: AbstractBaseUser, first_name: str | None = None, last_name: str | None = None
+) -> None:
+    """A person edits their own name; nothing else about them."""
+    fields = []
+    if first_name is not None:
+        user.first_name = first_name.strip()
+        fields.append("first_name")
+    if last_name is not None:
+        user.last_name = last_name.strip()
+        fields.append("last_name")
+    if fields:
+        user.save(update_fields=fields)

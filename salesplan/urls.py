@@ -21,6 +21,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("organization/switch/", views.organization_switch, name="organization_switch"),
     path("", include("salesplan.plan_urls")),
+    path("", include("responsibility.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

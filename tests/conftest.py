@@ -32,6 +32,12 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    # PBKDF2 costs ~0.3 s a user by design; tests make hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _tasks_inline_by_default() -> Iterator[None]:
     # Unit tests run tasks inline; the `celery_worker` fixture switches to the real queue.

@@ -7,14 +7,14 @@ from rest_framework.response import Response
 from funnel.api.serializers import FunnelSerializer
 from funnel.models import Funnel, Stage
 from salesplan.api.mixins import OrganizationScopedMixin
-from salesplan.api.permissions import CanEditPlans
+from salesplan.api.permissions import CanEditSettings
 
 
 class FunnelViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     """Funnels with their ordered stages, created and replaced in one call."""
 
     serializer_class = FunnelSerializer
-    permission_classes = [CanEditPlans]
+    permission_classes = [CanEditSettings]
 
     def get_queryset(self):
         return self.scope(Funnel.objects.all()).prefetch_related(

@@ -3,8 +3,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from salesplan.access import membership_for
-from salesplan.models import Role
+from salesplan.access import can_edit_plan, can_edit_settings, membership_for
 
 
 class IsOrganizationMember(BasePermission):
@@ -16,13 +15,25 @@ class IsOrganizationMember(BasePermission):
         return bool(request.user and request.user.is_authenticated and membership_for(request))
 
 
-class CanEditPlans(IsOrganizationMember):
-    """Owners and heads of sales write; everyone else in the organization reads."""
+class CanEditSettings(IsOrganizationMember):
+    """Funnels, products, the calendar: owners and heads of sales write, members read."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not super().has_permission(request, view):
             return False
+        return request.method in SAFE_METHODS or can_edit_settings(membership_for(request))
+
+
+class CanEditPlans(IsOrganizationMember):
+    """Plans and their pies: see salesplan.access.can_edit_plan."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in SAFE_METHODS or can_edit_plan(membership_for(request))
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        membership = membership_for(request)
-        return membership is not None and membership.role in (Role.OWNER, Role.HEAD_OF_SALES)
+        plan = getattr(obj, "plan", obj)
+        return can_edit_plan(membership_for(request), plan)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from funnel.api.serializers import StageSerializer
 from funnel.models import Funnel
-from salesplan.models import CalendarDay, Membership, Product, SalesPlan
+from salesplan.models import CalendarDay, Membership, Product, SalesPlan, Team
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 SHARE = {"max_digits": 9, "decimal_places": 6}
@@ -50,6 +50,13 @@ class SalesPlanSerializer(serializers.ModelSerializer):
     funnel = ScopedPrimaryKeyField(
         Funnel, error_messages={"does_not_exist": _("This funnel is not in your organization.")}
     )
+    sales_team = ScopedPrimaryKeyField(
+        Team,
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("This team is not in your organization.")},
+        help_text="The team whose head of sales may edit the plan; null: the department.",
+    )
     team = PlanTeamSerializer(many=True, required=False, source="members")
     product_mix = PlanProductSerializer(many=True, required=False)
     version = serializers.IntegerField(
@@ -79,13 +86,15 @@ class SalesPlanSerializer(serializers.ModelSerializer):
             "max_meetings_per_day",
             "seasonality",
             "status",
+            "sales_team",
             "version",
+            "pie_version",
             "team",
             "product_mix",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at", "pie_version"]
         extra_kwargs = {
             "revenue_target": {"min_value": 0},
             "average_check": {"min_value": 0},

@@ -10,12 +10,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from salesplan import plan_services
+from salesplan.access import can_edit_plan
 from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error
-from salesplan.api.permissions import CanEditPlans, IsOrganizationMember
+from salesplan.api.permissions import CanEditPlans, CanEditSettings, IsOrganizationMember
 from salesplan.api.plan_serializers import (
     CalendarDaySerializer,
     PlanPreviewSerializer,
@@ -31,12 +33,11 @@ from salesplan.plan_engine import (
     plan_input_for,
     plan_input_from_snapshot,
     translate_errors,
+    what_if_changes,
 )
 from salesplan.planning import (
-    Changes,
     History,
     MonthStat,
-    NewMember,
     PlanInputError,
     decompose,
     what_if,
@@ -105,6 +106,9 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        team = serializer.validated_data.get("sales_team")
+        if not can_edit_plan(self.membership, SalesPlan(sales_team=team)):
+            raise PermissionDenied(gettext("You can plan only for the teams you lead."))
         try:
             plan = plan_services.plan_create(
                 organization=self.organization,
@@ -130,6 +134,10 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         expected = _expected_version(request)
         serializer = self.get_serializer(plan, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        if "sales_team" in serializer.validated_data and not can_edit_plan(
+            self.membership, SalesPlan(sales_team=serializer.validated_data["sales_team"])
+        ):
+            raise PermissionDenied(gettext("You can plan only for the teams you lead."))
         try:
             plan = plan_services.plan_update(
                 plan=plan,
@@ -153,7 +161,7 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         return response
 
     @extend_schema(request=PlanPreviewSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], permission_classes=[IsOrganizationMember])
     def preview(self, request: Request) -> Response:
         """Decompose a plan without saving it: deals, stages, budget, by day/week/person,
         the realism verdict and warnings."""
@@ -226,21 +234,7 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         plan = self.get_object()
         serializer = WhatIfSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        changes = Changes(
-            conversion_pp=data.get("conversion_pp", {}),
-            average_check_pct=data.get("average_check_pct"),
-            revenue_target=data.get("revenue_target"),
-            revenue_target_pct=data.get("revenue_target_pct"),
-            cost_per_lead=data.get("cost_per_lead"),
-            cost_per_lead_pct=data.get("cost_per_lead_pct"),
-            add_members=tuple(
-                NewMember(key=m.get("key") or f"new-{index + 1}", name=m["name"])
-                for index, m in enumerate(data.get("add_members", []))
-            ),
-            remove_members=tuple(data.get("remove_members", [])),
-            team_shares=data.get("team_shares"),
-        )
+        changes = what_if_changes(serializer.validated_data)
         try:
             result = what_if(plan_input_for(plan), changes)
         except PlanInputError as error:
@@ -310,7 +304,7 @@ def _stale_message() -> str:
 
 class ProductViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     serializer_class = ProductSerializer
-    permission_classes = [CanEditPlans]
+    permission_classes = [CanEditSettings]
 
     def get_queryset(self):
         return self.scope(Product.objects.all())
@@ -323,7 +317,7 @@ class CalendarDayViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     """The organization's own working days and days off on top of the production calendar."""
 
     serializer_class = CalendarDaySerializer
-    permission_classes = [CanEditPlans]
+    permission_classes = [CanEditSettings]
 
     def get_queryset(self):
         return self.scope(CalendarDay.objects.all())

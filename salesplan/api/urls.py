@@ -2,6 +2,8 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from funnel.api.views import FunnelViewSet
+from metrics.api.views import MetricViewSet
+from responsibility.api.views import PieResetView, PieView, ResponsibilityViewSet
 from salesplan.api import views
 from salesplan.api.plan_views import CalendarDayViewSet, PlanViewSet, ProductViewSet
 
@@ -10,10 +12,16 @@ router.register("funnels", FunnelViewSet, basename="funnel")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("products", ProductViewSet, basename="product")
 router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
+router.register("metrics", MetricViewSet, basename="metric")
+router.register(
+    r"plans/(?P<plan_pk>\d+)/responsibilities", ResponsibilityViewSet, basename="responsibility"
+)
 
 urlpatterns = [
     path("auth/token/", views.token_view, name="api_token"),
     path("me/", views.MeView.as_view(), name="api_me"),
     path("members/", views.MemberListView.as_view(), name="api_members"),
+    path("plans/<int:plan_pk>/pie/", PieView.as_view(), name="api_pie"),
+    path("plans/<int:plan_pk>/pie/reset/", PieResetView.as_view(), name="api_pie_reset"),
     *router.urls,
 ]

@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -10,10 +11,17 @@ from rest_framework.views import APIView
 from salesplan.access import membership_for, scoped
 from salesplan.api.serializers import MembershipSerializer, MeSerializer
 from salesplan.models import Membership
+from salesplan.services import profile_update
+
+
+class ProfileSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, required=False)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
 
 class MeView(APIView):
-    """Who the caller is and in which organization they act."""
+    """Who the caller is and in which organization they act; PATCH edits one's own profile
+    (the one thing every role may write)."""
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
@@ -21,6 +29,13 @@ class MeView(APIView):
         return Response(
             MeSerializer({"membership": membership, "organization": membership.organization}).data
         )
+
+    @extend_schema(request=ProfileSerializer, responses=MeSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile_update(user=request.user, **serializer.validated_data)
+        return self.get(request)
 
 
 class MemberListView(generics.ListAPIView):
@@ -45,7 +60,11 @@ class TokenView(ObtainAuthToken):
 
     @extend_schema(responses=TokenResponseSerializer)
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
-        data = request.data.copy() if hasattr(request.data, "copy") else dict(request.data)
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": [gettext("Send an object with username and password.")]}
+            )
+        data = dict(request.data.items())
         if isinstance(data.get("username"), str):
             data["username"] = data["username"].strip().lower()
         serializer = self.serializer_class(data=data, context={"request": request})

@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -28,6 +29,10 @@ class Organization(models.Model):
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The pie flags anyone holding more than this share of a plan's metrics (overload).
+    max_metric_share = models.DecimalField(
+        _("max share of metrics per person"), max_digits=4, decimal_places=3, default=Decimal("0.5")
+    )
 
     class Meta:
         verbose_name = _("organization")

@@ -107,7 +107,18 @@ class SalesPlan(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT
     )
+    sales_team = models.ForeignKey(
+        "salesplan.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plans",
+        help_text=_("The team whose head of sales may edit this plan; empty: the department."),
+    )
     version = models.PositiveIntegerField(default=1)
+    # Bumped by every change of the responsibility pie (optimistic concurrency for the pie).
+    pie_version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

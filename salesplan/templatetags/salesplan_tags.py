@@ -29,3 +29,9 @@ def percent(value: Any, places: int = 1) -> str:
         return "—"
     text = format_number(Decimal(str(value)) * 100, get_language() or "ru", int(places))
     return f"{text} %" if not (get_language() or "ru").startswith("en") else f"{text}%"
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """{{ forms|get_item:id }}: a dict lookup by a variable key."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

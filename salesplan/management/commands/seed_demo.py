@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization, logins = demo.seed_people()
+        plan = demo.seed_plan(organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization: {organization.name}"))
+        self.stdout.write(f"Demo plan: {plan.name} (/plans/{plan.pk}/)")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for login in logins:
-            self.stdout.write(f"  {login.role:<16} {login.name:<22} {login.email}")
+            self.stdout.write(f"  {login.role:<22} {login.name:<22} {login.email}")

@@ -1,0 +1,93 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from metrics.catalog import KINDS
+from metrics.models import PlanMetric
+from salesplan.access import sees_only_own_metrics
+from salesplan.api.mixins import OrganizationScopedMixin
+
+
+class PlanMetricSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    owners = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlanMetric
+        fields = [
+            "id",
+            "plan",
+            "key",
+            "kind",
+            "name",
+            "display_name",
+            "stage_position",
+            "planned_value",
+            "direction",
+            "unit",
+            "category",
+            "controllable",
+            "weight",
+            "owners",
+        ]
+
+    def get_owners(self, metric: PlanMetric) -> list[int]:
+        return [r.owner_id for r in metric.responsibilities.all() if r.parent_id is None]
+
+
+class MetricKindSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    direction = serializers.CharField()
+    unit = serializers.CharField()
+    category = serializers.CharField()
+    controllable = serializers.BooleanField()
+    per_stage = serializers.BooleanField()
+
+
+class MetricViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """A plan's metrics with planned values and owners. Salespeople and marketers see the
+    metrics they hold; everyone else sees all."""
+
+    serializer_class = PlanMetricSerializer
+    organization_path = "plan__organization"
+
+    @extend_schema(parameters=[OpenApiParameter("plan", int), OpenApiParameter("category", str)])
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[PlanMetric]:
+        queryset = self.scope(PlanMetric.objects.all()).prefetch_related("responsibilities")
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        params = self.request.query_params
+        if params.get("plan", "").isdigit():
+            queryset = queryset.filter(plan_id=int(params["plan"]))
+        if params.get("category"):
+            queryset = queryset.filter(category=params["category"])
+        if sees_only_own_metrics(self.membership):
+            queryset = queryset.filter(responsibilities__owner=self.membership).distinct()
+        return queryset.order_by("plan_id", "id")
+
+    @extend_schema(responses=MetricKindSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def catalog(self, request: Request) -> Response:
+        """The built-in metric kinds."""
+        from django.utils.translation import gettext
+
+        data = [
+            {
+                "code": kind.code,
+                "label": gettext(kind.label),
+                "direction": kind.direction,
+                "unit": kind.unit,
+                "category": kind.category.value,
+                "controllable": kind.controllable,
+                "per_stage": kind.per_stage,
+            }
+            for kind in KINDS
+        ]
+        return Response(MetricKindSerializer(data, many=True).data)

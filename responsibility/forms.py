@@ -1,0 +1,70 @@
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from salesplan.models import Membership, Role
+
+
+def _members(plan: Any):
+    return (
+        Membership.objects.filter(organization_id=plan.organization_id, is_active=True)
+        .exclude(role=Role.VIEWER)
+        .select_related("user")
+    )
+
+
+class AssignForm(forms.Form):
+    """Give a metric (or a responsibility's slice) to one owner."""
+
+    metric = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    responsibility = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Membership.objects.none())
+    pie_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _members(plan)
+        self.fields["owner"].label_from_instance = lambda m: (
+            f"{m.display_name} · {m.get_role_display()}"
+        )
+
+
+def parse_percent(value: str) -> Decimal:
+    text = (value or "").replace("\xa0", "").replace(" ", "").replace("%", "").replace(",", ".")
+    return Decimal(text) / 100
+
+
+class SplitForm(forms.Form):
+    """The head of sales' cut: a share in % for each salesperson (blank or 0: none)."""
+
+    responsibility = forms.IntegerField(widget=forms.HiddenInput)
+    pie_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.salespeople = list(_members(plan).filter(role=Role.SALESPERSON))
+        for member in self.salespeople:
+            self.fields[f"share_{member.pk}"] = forms.CharField(
+                label=member.display_name, required=False, max_length=12
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        shares = []
+        for member in self.salespeople:
+            raw = cleaned.get(f"share_{member.pk}") or ""
+            if not raw.strip():
+                continue
+            try:
+                share = parse_percent(raw)
+            except InvalidOperation:
+                self.add_error(f"share_{member.pk}", _("Enter a percentage, e.g. 50."))
+                continue
+            if share < 0 or share > 1:
+                self.add_error(f"share_{member.pk}", _("Between 0 and 100 %."))
+            elif share > 0:
+                shares.append((member, share))
+        cleaned["shares"] = shares
+        return cleaned

@@ -1,0 +1,111 @@
+"""Plotly figures of a plan's decomposition, as JSON-ready dicts.
+
+The page renders them with the vendored static/vendor/plotly.min.js (no CDN): a figure goes
+into the page through `json_script` and static/js/charts.js draws it.
+"""
+
+import json
+from itertools import accumulate
+from typing import Any
+
+import plotly.graph_objects as go
+from django.utils.translation import get_language, gettext
+
+from salesplan.planning import Decomposition
+
+BRAND = "#2f5bea"
+KEY_STAGE = "#12805c"
+PAID = "#f79009"
+INK = "#1d2433"
+CHART_HEIGHT = 340
+
+
+def _separators() -> str:
+    """Plotly's decimal and thousands separators in the user's language."""
+    return ".," if (get_language() or "ru").startswith("en") else ", "
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    return {
+        "template": "plotly_white",
+        "height": CHART_HEIGHT,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "separators": _separators(),
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+        **extra,
+    }
+
+
+def _as_dict(figure: go.Figure) -> dict[str, Any]:
+    # Through JSON: plotly's own encoder turns numpy and dates into plain JSON values.
+    return json.loads(figure.to_json())
+
+
+def funnel_chart(decomposition: Decomposition) -> dict[str, Any]:
+    """Required volume of every stage, top of the funnel first; the key stage stands out."""
+    stages = decomposition.stages
+    figure = go.Figure(
+        go.Funnel(
+            y=[stage.name for stage in stages],
+            x=[stage.required for stage in stages],
+            textinfo="value",
+            marker={"color": [KEY_STAGE if stage.is_key_stage else BRAND for stage in stages]},
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    figure.update_layout(**_layout(yaxis={"automargin": True}))
+    return _as_dict(figure)
+
+
+def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
+    """The plan of every working day: key-stage meetings and paid deals stacked, with the
+    cumulative plan-to-date of paid deals (DOMAIN 3, plan-to-date) on the right axis."""
+    days = [day for day in decomposition.by_day if day.is_working_day]
+    labels = [day.date.strftime("%d.%m") for day in days]
+    key_stage = next(stage for stage in decomposition.stages if stage.is_key_stage)
+    paid = decomposition.stages[-1]
+    figure = go.Figure()
+    figure.add_bar(
+        x=labels,
+        y=[day.stages[key_stage.name] for day in days],
+        name=key_stage.name,
+        marker_color=KEY_STAGE,
+    )
+    if paid.name != key_stage.name:
+        figure.add_bar(
+            x=labels,
+            y=[day.stages[paid.name] for day in days],
+            name=paid.name,
+            marker_color=PAID,
+        )
+    figure.add_scatter(
+        x=labels,
+        y=list(accumulate(day.stages[paid.name] for day in days)),
+        name=gettext("%(stage)s, plan to date") % {"stage": paid.name},
+        mode="lines+markers",
+        line={"color": INK, "width": 2},
+        marker={"size": 4},
+        yaxis="y2",
+    )
+    figure.update_layout(
+        **_layout(
+            barmode="stack",
+            xaxis={"type": "category", "tickangle": -45},
+            yaxis={
+                "title": {"text": gettext("per working day")},
+                "rangemode": "tozero",
+                "tickformat": ",d",
+            },
+            yaxis2={
+                "title": {"text": gettext("cumulative")},
+                "tickformat": ",d",
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+                "showgrid": False,
+            },
+            legend={"orientation": "h", "y": -0.25},
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        )
+    )
+    return _as_dict(figure)

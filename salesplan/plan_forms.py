@@ -1,0 +1,637 @@
+"""Forms of the plan pages: they read what a person typed (the Russian way too) and turn it into
+the keyword arguments of the plan services. They decide nothing about plans: the services and
+the planning engine validate, and their errors are put back next to the field they concern."""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from funnel.models import Funnel
+from salesplan.access import scoped
+from salesplan.formatting import CURRENCY_SYMBOLS, format_number
+from salesplan.models import (
+    Membership,
+    PeriodKind,
+    PlanStatus,
+    Product,
+    Role,
+    SalesPlan,
+    Team,
+)
+from salesplan.plan_engine import what_if_changes
+from salesplan.plan_services import MixItem, TeamShare
+from salesplan.planning import Changes, StageInput
+from salesplan.planning.calendar import month_end, month_starts
+from salesplan.planning.whatif import equal_shares
+
+HUNDRED = Decimal(100)
+# No one makes more calls than this in a day; also keeps the number inside the database column.
+MAX_DAILY_NORM = 10_000
+# A quarter or a year has at most this many months to weigh.
+MAX_SEASON_MONTHS = 12
+# Spaces people (and our own `money` filter) put between groups of digits.
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
+_MONEY_WORDS = re.compile(r"(руб\.?|rub|%)", re.IGNORECASE)
+
+
+# --- numbers typed by people -----------------------------------------------------------------
+
+
+def normalize_number(text: str) -> str:
+    """ "1 000 000", "1000000,50", "1 000 000 ₽", "1,000,000.5" → a string Decimal reads.
+
+    A comma is the decimal separator in Russian and a group separator in English; when both a
+    comma and a dot appear, the last one is the decimal separator.
+    """
+    text = _SPACES.sub("", text.strip()).replace("\u2212", "-")
+    text = _MONEY_WORDS.sub("", text)
+    for symbol in CURRENCY_SYMBOLS.values():
+        text = text.replace(symbol, "")
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            return text.replace(".", "").replace(",", ".")
+        return text.replace(",", "")
+    if text.count(",") > 1 or (text.count(",") == 1 and _english()):
+        return text.replace(",", "")
+    if text.count(".") > 1:
+        return text.replace(".", "")
+    return text.replace(",", ".")
+
+
+def _english() -> bool:
+    return (get_language() or "ru").startswith("en")
+
+
+def display_number(value: Decimal | int) -> str:
+    """A number as a person would type it back: groups of digits, no trailing zeros."""
+    amount = Decimal(value).normalize()
+    places = max(-amount.as_tuple().exponent, 0)  # type: ignore[operator]
+    text = format_number(amount, get_language() or "ru", places)
+    return text.replace(",", "") if _english() else text
+
+
+class LocalizedDecimalField(forms.DecimalField):
+    """A DecimalField that forgives spaces, a comma, a currency sign (DOMAIN: numbers with
+    spaces or commas). Shown as a text box so the browser does not reject "1 000 000"."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.setdefault("autocomplete", "off")
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str):
+            value = normalize_number(value)
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return display_number(value)
+        return value
+
+
+class MoneyField(LocalizedDecimalField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal(0))
+        super().__init__(**kwargs)
+
+
+class PercentField(LocalizedDecimalField):
+    """Typed in percent (40), cleaned to a fraction (0.4); a fraction is shown as percent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 9)
+        kwargs.setdefault("decimal_places", 4)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Decimal | None:
+        percent = super().clean(value)
+        return None if percent is None else percent / HUNDRED
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return display_number(Decimal(value) * HUNDRED)
+        return value
+
+
+def share_percent_field(label: str) -> PercentField:
+    field = PercentField(
+        required=False,
+        min_value=Decimal(0),
+        max_value=HUNDRED,
+        label=label,
+        error_messages={
+            "min_value": _("A share is between 0 and 100 %."),
+            "max_value": _("A share is between 0 and 100 %."),
+        },
+    )
+    field.widget.attrs["class"] = "share"
+    return field
+
+
+def date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+def period_end_for(kind: str, start: date) -> date:
+    """The last day of the calendar month, quarter or year that ``start`` falls in."""
+    if kind == PeriodKind.YEAR:
+        return date(start.year, 12, 31)
+    if kind == PeriodKind.QUARTER:
+        last_month = (start.month - 1) // 3 * 3 + 3
+        return month_end(date(start.year, last_month, 1))
+    return month_end(start)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _month_index(first: date, month: date) -> int:
+    return (month.year - first.year) * 12 + month.month - first.month
+
+
+# --- the plan form ---------------------------------------------------------------------------
+
+
+class PlanForm(forms.Form):
+    """Everything plan_create / plan_update take, in the words and units of a head of sales.
+
+    Extra fields are made per organization: ``share_<membership id>`` (each active
+    salesperson's share, %), ``mix_<product id>`` (share of deals, %) and ``season_<n>`` (the
+    weight of the n-th month of a quarter or a year).
+    """
+
+    funnel = forms.ModelChoiceField(queryset=Funnel.objects.none(), label=_("Funnel"))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    sales_team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        label=_("Team"),
+        required=False,
+        empty_label=_("The whole department"),
+        help_text=_("Its head of sales may edit the plan and its pie."),
+    )
+    status = forms.ChoiceField(choices=PlanStatus.choices, label=_("Status"))
+    period_kind = forms.ChoiceField(choices=PeriodKind.choices, label=_("Period"))
+    period_start = forms.DateField(label=_("Period start"), widget=date_widget())
+    period_end = forms.DateField(
+        label=_("Period end"),
+        required=False,
+        widget=date_widget(),
+        help_text=_("Leave empty for the end of the month, quarter or year."),
+    )
+    revenue_target = MoneyField(label=_("Revenue target"))
+    average_check = MoneyField(
+        label=_("Average check"),
+        required=False,
+        help_text=_("Or leave empty and give a product mix below."),
+    )
+    cost_per_lead = MoneyField(label=_("Cost per lead"), required=False)
+    cost_per_target_lead = MoneyField(label=_("Cost per target lead"), required=False)
+    gross_margin_target = MoneyField(label=_("Gross margin target"), required=False)
+    calls_per_lead = LocalizedDecimalField(
+        label=_("Calls per lead"),
+        required=False,
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal(0),
+    )
+    max_calls_per_day = forms.IntegerField(
+        label=_("Max calls per salesperson per day"),
+        required=False,
+        min_value=1,
+        max_value=MAX_DAILY_NORM,
+    )
+    max_meetings_per_day = forms.IntegerField(
+        label=_("Max key-stage meetings per salesperson per day"),
+        required=False,
+        min_value=1,
+        max_value=MAX_DAILY_NORM,
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    # Fields that go to the services as they are.
+    PLAN_FIELDS = (
+        "name",
+        "status",
+        "period_kind",
+        "period_start",
+        "period_end",
+        "revenue_target",
+        "average_check",
+        "cost_per_lead",
+        "cost_per_target_lead",
+        "gross_margin_target",
+        "calls_per_lead",
+        "max_calls_per_day",
+        "max_meetings_per_day",
+    )
+    SECTION_LABELS = {
+        "team": _("Team"),
+        "product_mix": _("Product mix"),
+        "seasonality": _("Seasonality"),
+    }
+
+    def __init__(
+        self,
+        *args: Any,
+        organization: Any,
+        plan: SalesPlan | None = None,
+        preview: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.organization = organization
+        self.plan = plan
+        self.section_errors: dict[str, list[str]] = {}
+        kwargs.setdefault("initial", self._initial_of(plan))
+        super().__init__(*args, **kwargs)
+        funnels = scoped(Funnel, organization)
+        self.fields["funnel"].queryset = funnels
+        self.fields["sales_team"].queryset = scoped(Team, organization).order_by("name")
+        if plan is None and not self.is_bound:
+            only = list(funnels.values_list("pk", flat=True)[:2])
+            if len(only) == 1:  # most teams have one funnel: choose it for them
+                self.initial.setdefault("funnel", only[0])
+        if preview:  # a preview needs numbers, not a name
+            self.fields["name"].required = False
+        self.salespeople = list(
+            scoped(Membership, organization)
+            .filter(role=Role.SALESPERSON, is_active=True)
+            .select_related("user")
+            .order_by("user__first_name", "user__last_name", "id")
+        )
+        self.products = list(scoped(Product, organization).filter(is_active=True))
+        current_team = {m.membership_id: m.share for m in plan.members.all()} if plan else None
+        current_mix = {p.product_id: p.share for p in plan.product_mix.all()} if plan else {}
+        equal = dict(zip(self.salespeople, equal_shares(len(self.salespeople)), strict=True))
+        for person in self.salespeople:
+            field = share_percent_field(person.display_name)
+            field.initial = equal[person] if current_team is None else current_team.get(person.pk)
+            self.fields[f"share_{person.pk}"] = field
+        for product in self.products:
+            field = share_percent_field(product.name)
+            field.initial = current_mix.get(product.pk)
+            self.fields[f"mix_{product.pk}"] = field
+        weights = (plan.seasonality or {}) if plan else {}
+        season_months = self._season_months_initial(plan)
+        for index in range(MAX_SEASON_MONTHS):
+            field = LocalizedDecimalField(
+                required=False,
+                min_value=Decimal(0),
+                max_digits=9,
+                decimal_places=4,
+                label=_("Month %(n)s") % {"n": index + 1},
+            )
+            if index < len(season_months):
+                weight = weights.get(season_months[index].isoformat())
+                field.initial = Decimal(str(weight)) if weight is not None else None
+            self.fields[f"season_{index}"] = field
+
+    @staticmethod
+    def _initial_of(plan: SalesPlan | None) -> dict[str, Any]:
+        if plan is None:
+            today = timezone.localdate()
+            return {
+                "period_kind": PeriodKind.MONTH,
+                "status": PlanStatus.DRAFT,
+                "period_start": date(today.year, today.month, 1),
+            }
+        initial = {name: getattr(plan, name) for name in PlanForm.PLAN_FIELDS}
+        initial["funnel"] = plan.funnel_id
+        initial["sales_team"] = plan.sales_team_id
+        initial["version"] = plan.version
+        return initial
+
+    @staticmethod
+    def _season_months_initial(plan: SalesPlan | None) -> list[date]:
+        if plan is None:
+            return []
+        return month_starts(plan.period_start, plan.period_end)
+
+    # -- cleaning --------------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, kind = data.get("period_start"), data.get("period_kind")
+        if start and kind and not data.get("period_end"):
+            data["period_end"] = period_end_for(kind, start)
+        return data
+
+    def season_months(self) -> list[date]:
+        """The first days of the period's months (empty until the period is known)."""
+        start, end = self.cleaned_data.get("period_start"), self.cleaned_data.get("period_end")
+        if not start or not end or end < start:
+            return []
+        return month_starts(start, end)[:MAX_SEASON_MONTHS]
+
+    def _seasonality(self) -> dict[str, str] | None:
+        """Weights by month for a quarter or a year; none typed means "by working days"."""
+        if self.cleaned_data.get("period_kind") == PeriodKind.MONTH:
+            return None
+        weights = {
+            month.isoformat(): self.cleaned_data.get(f"season_{index}")
+            for index, month in enumerate(self.season_months())
+        }
+        if all(weight is None for weight in weights.values()):
+            return None
+        # Blank months are left out: the engine names each of them.
+        return {month: format(w, "f") for month, w in weights.items() if w is not None}
+
+    def team(self) -> list[TeamShare]:
+        """Salespeople with a share above 0, in the order they are listed."""
+        self._team_fields = []
+        team = []
+        for person in self.salespeople:
+            share = self.cleaned_data.get(f"share_{person.pk}")
+            if share:
+                team.append(TeamShare(person, share))
+                self._team_fields.append(f"share_{person.pk}")
+        return team
+
+    def product_mix(self) -> list[MixItem]:
+        self._mix_fields = []
+        mix = []
+        for product in self.products:
+            share = self.cleaned_data.get(f"mix_{product.pk}")
+            if share:
+                mix.append(MixItem(product, share=share))
+                self._mix_fields.append(f"mix_{product.pk}")
+        return mix
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of plan_create / plan_update / plan_preview."""
+        kwargs = {name: self.cleaned_data.get(name) for name in self.PLAN_FIELDS}
+        kwargs["name"] = kwargs["name"] or ""
+        kwargs["seasonality"] = self._seasonality()
+        kwargs["funnel"] = self.cleaned_data["funnel"]
+        kwargs["sales_team"] = self.cleaned_data.get("sales_team")
+        kwargs["team"] = self.team()
+        kwargs["product_mix"] = self.product_mix()
+        return kwargs
+
+    # -- errors from the services ------------------------------------------------------------
+
+    def add_service_errors(self, error: ValidationError, *, summary: bool = True) -> None:
+        """Put a service's ValidationError ("team[0].membership", "norms.max_calls_per_day",
+        "seasonality[2027-02]", ...) next to the field it concerns."""
+        messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for key, texts in messages.items():
+            target = self._field_for(key)
+            if target in self.SECTION_LABELS:
+                self.section_errors.setdefault(target, []).extend(texts)
+            else:
+                self.add_error(target, list(texts))
+        if summary and any(key not in ("__all__", None) for key in messages):
+            self.add_error(None, _("Please correct the errors below."))
+
+    def _field_for(self, key: str | None) -> str | None:
+        if key is None or key == "__all__":
+            return None
+        if key.startswith("norms."):
+            key = key.removeprefix("norms.")
+        if key.startswith("stages"):  # the stages come with the funnel
+            return "funnel"
+        if key in self.fields:
+            return key
+        for section, names in (
+            ("team", getattr(self, "_team_fields", [])),
+            ("product_mix", getattr(self, "_mix_fields", [])),
+        ):
+            match = re.fullmatch(rf"{section}\[(\d+)\](\..+)?", key)
+            if match:
+                index = int(match.group(1))
+                return names[index] if index < len(names) else section
+            if key == section:
+                return section
+        match = re.fullmatch(r"seasonality\[(\d{4})-(\d{2})\]", key)
+        if match:
+            months = self.season_months()
+            wanted = date(int(match.group(1)), int(match.group(2)), 1)
+            if months:
+                index = _month_index(months[0], wanted)
+                if 0 <= index < MAX_SEASON_MONTHS:
+                    return f"season_{index}"
+            return "seasonality"
+        if key.startswith("seasonality"):
+            return "seasonality"
+        return None
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every error as (where, what), for the preview panel."""
+        found = [("", str(text)) for text in self.non_field_errors()]
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            label = self.fields[name].label if name in self.fields else name
+            found += [(str(label), str(text)) for text in errors]
+        for section, texts in self.section_errors.items():
+            found += [(str(self.SECTION_LABELS[section]), str(text)) for text in texts]
+        return found
+
+    # -- for the template -------------------------------------------------------------------
+
+    def team_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"member": person, "field": self[f"share_{person.pk}"]} for person in self.salespeople
+        ]
+
+    def mix_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"product": product, "field": self[f"mix_{product.pk}"]} for product in self.products
+        ]
+
+    def season_rows(self) -> list[dict[str, Any]]:
+        """The month weights, labelled with the months of the period typed so far (the page's
+        script relabels them as the period changes)."""
+        months = self._typed_months()
+        return [
+            {
+                "field": self[f"season_{index}"],
+                "month": months[index] if index < len(months) else None,
+                "visible": index < len(months),
+            }
+            for index in range(MAX_SEASON_MONTHS)
+        ]
+
+    def _typed_months(self) -> list[date]:
+        kind = self["period_kind"].value()
+        start = _as_date(self["period_start"].value())
+        if start is None or not kind:
+            return []
+        end = _as_date(self["period_end"].value()) or period_end_for(kind, start)
+        return month_starts(start, end)[:MAX_SEASON_MONTHS] if end >= start else []
+
+    def uses_seasonality(self) -> bool:
+        return self["period_kind"].value() in (PeriodKind.QUARTER, PeriodKind.YEAR)
+
+    def uses_product_mix(self) -> bool:
+        """Open the product mix section when a share is typed (or saved) or it has errors."""
+        names = [f"mix_{product.pk}" for product in self.products]
+        if self.section_errors.get("product_mix") or any(self[name].errors for name in names):
+            return True
+        return any(self[name].value() not in (None, "") for name in names)
+
+    def basic_fields(self) -> list[Any]:
+        return [self[name] for name in ("funnel", "name", "sales_team", "status")]
+
+    def period_fields(self) -> list[Any]:
+        return [self[name] for name in ("period_kind", "period_start", "period_end")]
+
+    def money_fields(self) -> list[Any]:
+        names = (
+            "revenue_target",
+            "average_check",
+            "cost_per_lead",
+            "cost_per_target_lead",
+            "gross_margin_target",
+        )
+        return [self[name] for name in names]
+
+    def norm_fields(self) -> list[Any]:
+        return [
+            self[name] for name in ("calls_per_lead", "max_calls_per_day", "max_meetings_per_day")
+        ]
+
+    def is_ready_for_preview(self) -> bool:
+        """The preview needs at least a funnel, a period start and a revenue target."""
+        return all(self.data.get(name) for name in ("funnel", "period_start", "revenue_target"))
+
+
+# --- what if ---------------------------------------------------------------------------------
+
+
+class WhatIfForm(forms.Form):
+    """Levers of salesplan.planning.Changes a head of sales pulls on the plan page."""
+
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    conversion_pp = LocalizedDecimalField(
+        label=_("Conversion change, pp"),
+        required=False,
+        max_digits=7,
+        decimal_places=3,
+        help_text=_("+5 turns 40 % into 45 %."),
+    )
+    average_check_pct = LocalizedDecimalField(
+        label=_("Average check change, %"), required=False, max_digits=7, decimal_places=3
+    )
+    revenue_target_pct = LocalizedDecimalField(
+        label=_("Revenue target change, %"), required=False, max_digits=7, decimal_places=3
+    )
+    add_salesperson = forms.BooleanField(label=_("+1 salesperson"), required=False)
+
+    def __init__(self, *args: Any, stages: Sequence[StageInput], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only a stage with a conversion to the next one can change it.
+        self.fields["stage"].choices = [
+            (stage.name, f"{stage.name} ({display_number(stage.conversion * HUNDRED)} %)")
+            for stage in stages
+            if stage.conversion is not None
+        ]
+        key_stage = next((stage.name for stage in stages if stage.is_key_stage), None)
+        self.fields["stage"].initial = key_stage
+
+    def changes(self) -> Changes:
+        """The levers in the API's shape, turned into Changes by the same function."""
+        data = self.cleaned_data
+        levers: dict[str, Any] = {
+            "average_check_pct": data.get("average_check_pct"),
+            "revenue_target_pct": data.get("revenue_target_pct"),
+        }
+        if data.get("conversion_pp") and data.get("stage"):
+            levers["conversion_pp"] = {data["stage"]: data["conversion_pp"]}
+        if data.get("add_salesperson"):
+            levers["add_members"] = [{"name": str(_("New salesperson"))}]
+        return what_if_changes(levers)
+
+    def add_engine_errors(self, errors: Mapping[str, Iterable[str]]) -> None:
+        """Engine errors of the changed plan, next to the lever that caused them."""
+        for key, texts in errors.items():
+            if key.startswith(("conversion_pp", "stages")):
+                field = "conversion_pp"
+            elif key == "average_check" or key.startswith("product_mix"):
+                field = "average_check_pct"
+            elif key == "revenue_target":
+                field = "revenue_target_pct"
+            else:
+                field = None
+            self.add_error(field, list(texts))
+
+
+# --- products and the calendar -----------------------------------------------------------------
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=200, label=_("Name"))
+    price = MoneyField(label=_("Price"))
+    margin_pct = LocalizedDecimalField(
+        label=_("Gross margin, %"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=HUNDRED,
+    )
+
+    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
+        self.organization = organization
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if scoped(Product, self.organization).filter(name=name).exists():
+            raise ValidationError(_("A product with this name already exists."))
+        return name
+
+    def clean_price(self) -> Decimal:
+        price = self.cleaned_data["price"]
+        if price <= 0:
+            raise ValidationError(_("Must be greater than zero."))
+        return price
+
+
+class CalendarDayForm(forms.Form):
+    WORKING, DAY_OFF = "working", "off"
+
+    date = forms.DateField(label=_("Date"), widget=date_widget())
+    kind = forms.ChoiceField(
+        label=_("The day is"),
+        choices=[(WORKING, _("a working day")), (DAY_OFF, _("a day off"))],
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "day": data["date"],
+            "is_working": data["kind"] == self.WORKING,
+            "note": data["note"],
+        }
+
+
+def month_from(text: str | None, default: date) -> date:
+    """The first day of a month typed as "2026-12" (an <input type=month>), else ``default``'s."""
+    try:
+        year, month = (int(part) for part in (text or "").strip().split("-"))
+        return date(year, month, 1)
+    except (ValueError, TypeError):
+        return date(default.year, default.month, 1)

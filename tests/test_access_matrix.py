@@ -1,0 +1,204 @@
+"""Every API endpoint (and the core pages) with every role and with a member of another
+organization: the exact status. Another organization's object is 404, never 403."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from responsibility.models import Responsibility
+from salesplan.models import Role, Team
+from tests.factories import MembershipFactory, OrganizationFactory
+from tests.salesplan.test_plans_api import DECEMBER, WORKED_STAGES
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("owner", "head", "other_head", "hunter", "marketer", "viewer", "outsider")
+
+
+@dataclass
+class World:
+    members: dict
+    plan: int
+    funnel: int
+    metric_revenue: int
+    metric_paid: int
+    responsibility: int
+    product: int
+
+
+@pytest.fixture
+def world(api_for) -> World:
+    organization = OrganizationFactory(name="Acme")
+    make = lambda role, **kw: MembershipFactory(organization=organization, role=role, **kw)  # noqa: E731
+    members = {
+        "owner": make(Role.OWNER),
+        "head": make(Role.HEAD_OF_SALES),
+        "other_head": make(Role.HEAD_OF_SALES),
+        "hunter": make(Role.SALESPERSON, salesperson_kind="hunter"),
+        "marketer": make(Role.MARKETER),
+        "viewer": make(Role.VIEWER),
+        "outsider": MembershipFactory(
+            organization=OrganizationFactory(name="Rival"), role=Role.OWNER
+        ),
+    }
+    team = Team.objects.create(organization=organization, name="South", head=members["head"])
+    Team.objects.create(organization=organization, name="North", head=members["other_head"])
+    api = api_for(members["owner"])
+    funnel = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
+    plan = api.post(
+        "/api/v1/plans/",
+        {
+            "funnel": funnel.json()["id"],
+            "name": "December",
+            "sales_team": team.pk,
+            **DECEMBER,
+            "team": [{"membership": members["hunter"].pk, "share": "1"}],
+        },
+        format="json",
+    )
+    assert plan.status_code == 201, plan.json()
+    plan_id = plan.json()["id"]
+    product = api.post("/api/v1/products/", {"name": "Basic", "price": "100"}, format="json")
+    revenue = Responsibility.objects.get(plan_id=plan_id, metric__key="revenue")
+    paid = Responsibility.objects.get(plan_id=plan_id, metric__key="stage_volume:4", parent=None)
+    return World(
+        members=members,
+        plan=plan_id,
+        funnel=funnel.json()["id"],
+        metric_revenue=revenue.metric_id,
+        metric_paid=paid.metric_id,
+        responsibility=revenue.pk,
+        product=product.json()["id"],
+    )
+
+
+def statuses(ok: int, *, editors: tuple[str, ...] = ROLES, outsider: int = 404, denied: int = 403):
+    """The expected status per role: `ok` for editors, `denied` for other members."""
+    return {
+        role: (outsider if role == "outsider" else ok if role in editors else denied)
+        for role in ROLES
+    }
+
+
+READ = statuses(200)
+EDIT_SETTINGS = ("owner", "head", "other_head")
+EDIT_PLAN = ("owner", "head")  # the plan belongs to the head's team, not to other_head's
+
+# (method, url template, body, expected statuses)
+API_MATRIX = [
+    ("get", "/api/v1/me/", None, statuses(200, outsider=200)),
+    ("patch", "/api/v1/me/", {"first_name": "Ivan"}, statuses(200, outsider=200)),
+    ("get", "/api/v1/members/", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/funnels/", None, statuses(200, outsider=200)),
+    (
+        "post",
+        "/api/v1/funnels/",
+        {"name": "New", "stages": WORKED_STAGES},
+        statuses(201, editors=EDIT_SETTINGS, outsider=201),
+    ),
+    ("get", "/api/v1/funnels/{funnel}/", None, READ),
+    (
+        "patch",
+        "/api/v1/funnels/{funnel}/",
+        {"name": "Renamed"},
+        statuses(200, editors=EDIT_SETTINGS),
+    ),
+    ("delete", "/api/v1/funnels/{funnel}/", None, statuses(409, editors=EDIT_SETTINGS)),
+    ("get", "/api/v1/plans/", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/plans/{plan}/", None, READ),
+    ("patch", "/api/v1/plans/{plan}/", {"name": "Renamed"}, statuses(200, editors=EDIT_PLAN)),
+    ("delete", "/api/v1/plans/{plan}/", None, statuses(204, editors=EDIT_PLAN)),
+    (
+        "post",
+        "/api/v1/plans/preview/",
+        {**DECEMBER, "stages": WORKED_STAGES},
+        statuses(200, outsider=200),
+    ),
+    ("get", "/api/v1/plans/{plan}/decomposition/", None, READ),
+    ("post", "/api/v1/plans/{plan}/what-if/", {"average_check_pct": "-10"}, READ),
+    ("get", "/api/v1/plans/{plan}/versions/", None, READ),
+    ("get", "/api/v1/plans/{plan}/versions/compare/?a=1&b=1", None, READ),
+    ("get", "/api/v1/products/", None, statuses(200, outsider=200)),
+    (
+        "post",
+        "/api/v1/products/",
+        {"name": "Pro", "price": "5"},
+        statuses(201, editors=EDIT_SETTINGS, outsider=201),
+    ),
+    ("get", "/api/v1/products/{product}/", None, READ),
+    ("patch", "/api/v1/products/{product}/", {"price": "7"}, statuses(200, editors=EDIT_SETTINGS)),
+    ("get", "/api/v1/calendar-days/", None, statuses(200, outsider=200)),
+    (
+        "post",
+        "/api/v1/calendar-days/",
+        {"date": "2026-12-31", "is_working": True},
+        statuses(201, editors=EDIT_SETTINGS, outsider=201),
+    ),
+    ("get", "/api/v1/metrics/?plan={plan}", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/metrics/catalog/", None, statuses(200, outsider=200)),
+    # the head's revenue metric: salesperson and marketer read only the metrics they hold
+    (
+        "get",
+        "/api/v1/metrics/{metric_revenue}/",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "viewer"), denied=404),
+    ),
+    # paid deals are split to the hunter: theirs to read
+    (
+        "get",
+        "/api/v1/metrics/{metric_paid}/",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "viewer", "hunter"), denied=404),
+    ),
+    ("get", "/api/v1/plans/{plan}/pie/", None, READ),
+    ("get", "/api/v1/plans/{plan}/responsibilities/", None, READ),
+    ("get", "/api/v1/plans/{plan}/responsibilities/{responsibility}/", None, READ),
+    (
+        "patch",
+        "/api/v1/plans/{plan}/responsibilities/{responsibility}/",
+        {"owner": "{owner}"},
+        statuses(200, editors=EDIT_PLAN),
+    ),
+    ("post", "/api/v1/plans/{plan}/pie/reset/", None, statuses(200, editors=EDIT_PLAN)),
+]
+
+
+def _fill(template, world: World):
+    values = {
+        "plan": world.plan,
+        "funnel": world.funnel,
+        "metric_revenue": world.metric_revenue,
+        "metric_paid": world.metric_paid,
+        "responsibility": world.responsibility,
+        "product": world.product,
+        "owner": world.members["owner"].pk,
+    }
+    if isinstance(template, str):
+        return template.format(**values) if template.startswith(("/", "{")) else template
+    if isinstance(template, dict):
+        return {
+            key: int(_fill(value, world)) if value == "{owner}" else value
+            for key, value in template.items()
+        }
+    return template
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "url", "body", "expected"),
+    API_MATRIX,
+    ids=[f"{m.upper()} {u}" for m, u, _, _ in API_MATRIX],
+)
+def test_api_access(world, api_for, role, method, url, body, expected):
+    client = api_for(world.members[role])
+    kwargs = {"format": "json"}
+    if body is not None:
+        kwargs["data"] = _fill(body, world)
+    response = getattr(client, method)(_fill(url, world), **kwargs)
+    assert response.status_code == expected[role], (role, method, url, response.content[:300])
+
+
+def test_anonymous_api_calls_are_refused(world, client):
+    for method, url, _body, _expected in API_MATRIX:
+        response = getattr(client, method)(_fill(url, world), content_type="application/json")
+        assert response.status_code in (401, 403), (method, url, response.status_code)
