@@ -7,7 +7,9 @@ from django.shortcuts import render
 
 from salesplan.access import membership_for
 
-API_PREFIX = "/api/"
+# Machine endpoints authenticate themselves (token or session) and answer 401/403; the
+# Swagger page /api/docs/ is a page for people and redirects to sign-in like any other.
+MACHINE_PREFIXES = ("/api/v1/", "/api/schema/")
 
 
 def _is_public(view_func: Callable[..., Any]) -> bool:
@@ -25,7 +27,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
-        if request.path_info.startswith(API_PREFIX):
+        if request.path_info.startswith(MACHINE_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 
@@ -47,7 +49,7 @@ class MembershipMiddleware:
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
-        if request.path_info.startswith(API_PREFIX) or _is_public(view_func):
+        if request.path_info.startswith(MACHINE_PREFIXES) or _is_public(view_func):
             return None
         if request.path_info.startswith("/admin/"):
             return None

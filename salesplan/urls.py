@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -27,5 +27,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("salesplan.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # A page for people: DRF views skip LoginRequiredMiddleware, so ask for sign-in here.
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
 ]

@@ -202,3 +202,45 @@ def test_anonymous_api_calls_are_refused(world, client):
     for method, url, _body, _expected in API_MATRIX:
         response = getattr(client, method)(_fill(url, world), content_type="application/json")
         assert response.status_code in (401, 403), (method, url, response.status_code)
+
+
+EDIT_PLANS_ANYWHERE = ("owner", "head", "other_head")  # may create a plan (for their team)
+
+PAGE_MATRIX = [
+    ("get", "/", None, statuses(200, outsider=200)),
+    ("get", "/people/", None, statuses(200, outsider=200)),
+    ("get", "/plans/", None, statuses(200, outsider=200)),
+    ("get", "/plans/new/", None, statuses(200, editors=EDIT_PLANS_ANYWHERE, outsider=200)),
+    ("get", "/plans/{plan}/", None, READ),
+    ("get", "/plans/{plan}/edit/", None, statuses(200, editors=EDIT_PLAN)),
+    ("post", "/plans/{plan}/what-if/", {"average_check_pct": "-10"}, READ),
+    ("get", "/plans/{plan}/versions/1/", None, READ),
+    ("get", "/plans/{plan}/versions/compare/?a=1&b=1", None, READ),
+    ("get", "/plans/{plan}/pie/", None, READ),
+    ("post", "/plans/{plan}/pie/reset/", {"pie_version": "0"}, statuses(302, editors=EDIT_PLAN)),
+    ("get", "/funnels/", None, statuses(200, outsider=200)),
+    ("get", "/funnels/new/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    ("get", "/funnels/{funnel}/edit/", None, statuses(200, editors=EDIT_SETTINGS)),
+    ("get", "/settings/products/", None, statuses(200, outsider=200)),
+    ("get", "/settings/calendar/", None, statuses(200, outsider=200)),
+    ("get", "/api/docs/", None, statuses(200, outsider=200)),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "url", "body", "expected"),
+    PAGE_MATRIX,
+    ids=[f"{m.upper()} {u}" for m, u, _, _ in PAGE_MATRIX],
+)
+def test_page_access(world, client, role, method, url, body, expected):
+    client.force_login(world.members[role].user)
+    response = getattr(client, method)(_fill(url, world), body or {})
+    assert response.status_code == expected[role], (role, method, url)
+
+
+def test_anonymous_pages_redirect_to_sign_in(world, client):
+    for method, url, body, _expected in PAGE_MATRIX:
+        response = getattr(client, method)(_fill(url, world), body or {})
+        assert response.status_code == 302, (method, url)
+        assert response["Location"].startswith("/login/"), (method, url)
