@@ -1,5 +1,7 @@
 """Pages of the core domain. Views only route: forms validate, services write."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -8,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -15,14 +18,43 @@ from django.views.decorators.http import require_POST
 from salesplan import selectors, services
 from salesplan.access import SESSION_ORGANIZATION_KEY, membership_for, memberships_of
 from salesplan.forms import InvitationAcceptForm, InvitationForm, SignupForm, TeamForm
-from salesplan.models import Invitation
+from salesplan.models import Invitation, SalesPlan
+from salesplan.plan_engine import decomposition_for, verdict_label
+from salesplan.planning import PlanInputError
 
 
 def home(request: HttpRequest) -> HttpResponse:
     membership = membership_for(request)
     assert membership is not None  # MembershipMiddleware guarantees it
-    context = {"summary": selectors.organization_summary(organization=membership.organization)}
+    organization = membership.organization
+    today = timezone.localdate()
+    plans = list(selectors.current_plans(organization=organization, day=today))
+    context = {
+        "summary": selectors.organization_summary(organization=organization),
+        "today": today,
+        "plans": [_plan_card(plan) for plan in plans],
+        "slices": selectors.my_slices(membership=membership, plans=plans),
+        "today_plans": [
+            numbers
+            for plan in plans
+            if (numbers := selectors.today_plan(membership=membership, plan=plan, day=today))
+        ]
+        if membership.is_salesperson
+        else [],
+    }
     return render(request, "home.html", context)
+
+
+def _plan_card(plan: SalesPlan) -> dict[str, Any]:
+    try:
+        decomposition = decomposition_for(plan)
+    except PlanInputError:
+        return {"plan": plan, "decomposition": None}
+    return {
+        "plan": plan,
+        "decomposition": decomposition,
+        "verdict_label": verdict_label(decomposition.verdict),
+    }
 
 
 @login_not_required
