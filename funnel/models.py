@@ -46,3 +46,325 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- actuals: what really happened, from the CRM ---------------------------------------------
+
+
+class Source(models.TextChoices):
+    AMOCRM = "amocrm", "amoCRM"
+    BITRIX24 = "bitrix24", "Bitrix24"
+    MAVEN = "maven", "Maven CRM"
+    FILE = "file", _("File")
+    API = "api", "API"
+
+
+class Lead(models.Model):
+    """A lead (deal) from a CRM, unique per organization, source and external id."""
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="leads"
+    )
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="leads")
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    external_id = models.CharField(_("external id"), max_length=100)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    channel = models.CharField(_("channel"), max_length=200, blank=True)
+    is_target = models.BooleanField(_("target lead"), null=True)
+    non_target_reason = models.CharField(_("non-target reason"), max_length=300, blank=True)
+    responsible = models.ForeignKey(
+        "salesplan.Membership",
+        verbose_name=_("responsible"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    # As the CRM wrote it, kept when no member matches (listed, never dropped).
+    responsible_name = models.CharField(_("responsible (CRM)"), max_length=200, blank=True)
+    company = models.CharField(_("company"), max_length=300, blank=True)
+    current_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
+    lost_at = models.DateTimeField(_("lost at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"], name="lead_external_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="lead_org_created"),
+            models.Index(fields=["organization", "responsible"], name="lead_org_responsible"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class StageEvent(models.Model):
+    """Lead X reached stage Y at time T; once per lead and stage (DOMAIN section 3)."""
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_events")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="events")
+    reached_at = models.DateTimeField(_("reached at"))
+    member = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stage event")
+        verbose_name_plural = _("stage events")
+        constraints = [models.UniqueConstraint(fields=["lead", "stage"], name="stage_event_unique")]
+        indexes = [
+            models.Index(fields=["organization", "stage", "reached_at"], name="event_org_stage_at")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.stage_id} @ {self.reached_at:%Y-%m-%d}"
+
+
+class Payment(models.Model):
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="payments"
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="payments")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    gross_margin = models.DecimalField(
+        _("gross margin"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    product = models.ForeignKey(
+        "salesplan.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    product_name = models.CharField(_("product"), max_length=200, blank=True)
+    paid_at = models.DateTimeField(_("paid at"))
+    is_new_client = models.BooleanField(_("new client"), null=True)
+    # For a deal the head of sales closed: the salesperson they chose (DOMAIN idea 5).
+    credited_member = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"], name="payment_external_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "paid_at"], name="payment_org_paid")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} @ {self.paid_at:%Y-%m-%d}"
+
+
+class Spend(models.Model):
+    """Marketing spend of a channel on a day (the organization's local day)."""
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="spend"
+    )
+    channel = models.CharField(_("channel"), max_length=200)
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("marketing spend")
+        verbose_name_plural = _("marketing spend")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "channel", "date"], name="spend_channel_day_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.date}: {self.amount}"
+
+
+class Call(models.Model):
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="calls"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    member = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    at = models.DateTimeField(_("at"))
+    connected = models.BooleanField(_("connected"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"], name="call_external_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.external_id}"
+
+
+class Task(models.Model):
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="tasks"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    member = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_at = models.DateTimeField(_("due"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"], name="task_external_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.external_id}"
+
+
+class StageMapping(models.Model):
+    """A CRM's stage (name or id, lower-cased) → our stage, or the deal's outcome."""
+
+    class Outcome(models.TextChoices):
+        NONE = "", _("—")
+        WON = "won", _("won")
+        LOST = "lost", _("lost")
+
+    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="stage_mappings")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    external = models.CharField(_("CRM stage"), max_length=200)
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=4, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["funnel", "source", "external"], name="stage_mapping_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external}"
+
+
+class Integration(models.Model):
+    """A CRM posting webhooks to /api/v1/integrations/<kind>/<secret>/."""
+
+    class Kind(models.TextChoices):
+        AMOCRM = "amocrm", "amoCRM"
+        BITRIX24 = "bitrix24", "Bitrix24"
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="integrations"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="integrations")
+    secret = models.CharField(max_length=64, unique=True)
+    application_token = models.CharField(max_length=200, blank=True)
+    # CRM stage name or status id → our stage name, or "won" / "lost".
+    stage_map = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.funnel}"
+
+
+class RawRecord(models.Model):
+    """A webhook body or an API batch as received, kept for audit and reprocessing."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", _("webhook")
+        EVENTS = "events", _("events batch")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        PROCESSED = "processed", _("processed")
+        FAILED = "failed", _("failed")
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    integration = models.ForeignKey(
+        Integration, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+
+class ImportJob(models.Model):
+    """An uploaded CRM export: preview → confirm → a Celery job with progress → result."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="imports"
+    )
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="imports")
+    created_by = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=300)
+    preset = models.CharField(max_length=20)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    mapping = models.JSONField(default=dict)  # our field → the file's column
+    stage_map = models.JSONField(default=dict)  # the CRM's stage → our stage name / won / lost
+    valid_rows_only = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)  # the first errors; the full report is a file
+    error_report = models.FileField(upload_to="imports/reports/%Y/%m/", blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

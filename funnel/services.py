@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from funnel.models import Funnel, Stage
+from funnel.models import Funnel, Stage, StageEvent
 from salesplan.models import Organization
 from salesplan.plan_engine import translate_errors
 from salesplan.planning import PlanInputError, StageInput, stage_errors
@@ -29,7 +30,26 @@ def _validated(stages: Sequence[dict[str, Any]]) -> list[StageInput]:
 
 
 def _write_stages(funnel: Funnel, stages: Sequence[StageInput]) -> None:
-    funnel.stages.all().delete()
+    """Update the stages in place by position (actuals point at them), add new ones at the
+    end, and remove the extra ones only if nothing happened at them yet."""
+    existing = list(funnel.stages.order_by("position"))
+    extra = existing[len(stages) :]
+    if extra and StageEvent.objects.filter(stage__in=extra).exists():
+        raise ValidationError(
+            {"stages": [_("A stage with actuals cannot be removed; rename it instead.")]}
+        )
+    Stage.objects.filter(pk__in=[stage.pk for stage in extra]).delete()
+    kept = existing[: len(stages)]
+    # Free the names first: stages may swap names, and names are unique within a funnel.
+    for stage in kept:
+        stage.name = f"\x00{stage.pk}"
+    Stage.objects.bulk_update(kept, ["name"])
+    for stage, wanted in zip(kept, stages, strict=False):
+        stage.name = wanted.name
+        stage.conversion = wanted.conversion
+        stage.is_key_stage = wanted.is_key_stage
+        stage.is_target_lead = wanted.is_target_lead
+    Stage.objects.bulk_update(kept, ["name", "conversion", "is_key_stage", "is_target_lead"])
     Stage.objects.bulk_create(
         Stage(
             funnel=funnel,
@@ -40,6 +60,7 @@ def _write_stages(funnel: Funnel, stages: Sequence[StageInput]) -> None:
             is_target_lead=stage.is_target_lead,
         )
         for position, stage in enumerate(stages)
+        if position >= len(kept)
     )
 
 
