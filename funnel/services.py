@@ -42,7 +42,7 @@ def _write_stages(funnel: Funnel, stages: Sequence[StageInput]) -> None:
     kept = existing[: len(stages)]
     # Free the names first: stages may swap names, and names are unique within a funnel.
     for stage in kept:
-        stage.name = f"\x00{stage.pk}"
+        stage.name = f"__renaming__{stage.pk}"
     Stage.objects.bulk_update(kept, ["name"])
     for stage, wanted in zip(kept, stages, strict=False):
         stage.name = wanted.name
