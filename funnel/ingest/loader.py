@@ -1,0 +1,518 @@
+"""The one set-based loader of actuals: file imports, the events API and webhooks all end here.
+
+    with transaction.atomic():
+        loader = Loader(organization=org, funnel=funnel, source="amocrm")
+        loader.add("leads", frame)          # any number of chunks; rows go to staging tables
+        result = loader.finish()            # one INSERT … ON CONFLICT per table
+
+Rows are staged in temporary tables (PostgreSQL: `COPY`; SQLite: `executemany`), then each
+target table gets one `INSERT … SELECT … ON CONFLICT` keyed by the external ids, which only
+writes rows that changed: loading the same data twice changes nothing. Reaching a stage implies
+every stage above it at the same moment (DOMAIN section 3); a stage is counted once per lead,
+at the earliest moment seen.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from funnel.ingest.schema import FRAME_COLUMNS, RowError
+from funnel.models import Funnel
+from salesplan.models import Membership, Organization
+
+# Rows per executemany batch on SQLite (development only; PostgreSQL streams COPY).
+SQLITE_BATCH_ROWS = 5_000
+
+TEXT, INT, BIGINT, BOOL, STAMP, NUMERIC, DAY = (
+    "text",
+    "integer",
+    "bigint",
+    "boolean",
+    "timestamptz",
+    "numeric",
+    "date",
+)
+
+# Staging columns per frame: (column, SQL type). `member_id` / `credited_id` are resolved from
+# the people's names before staging; `stage_position` from the frame's `stage`.
+STAGING: dict[str, tuple[tuple[str, str], ...]] = {
+    "leads": (
+        ("line", INT),
+        ("external_id", TEXT),
+        ("name", TEXT),
+        ("created_at", STAMP),
+        ("channel", TEXT),
+        ("is_target", BOOL),
+        ("non_target_reason", TEXT),
+        ("member_id", BIGINT),
+        ("responsible_name", TEXT),
+        ("company", TEXT),
+        ("stage_position", INT),
+        ("stage_at", STAMP),
+        ("won", BOOL),
+        ("lost", BOOL),
+        ("lost_reason", TEXT),
+        ("lost_at", STAMP),
+        ("amount", NUMERIC),
+        ("gross_margin", NUMERIC),
+        ("product", TEXT),
+        ("paid_at", STAMP),
+        ("is_new_client", BOOL),
+    ),
+    "stage_events": (
+        ("line", INT),
+        ("lead_external_id", TEXT),
+        ("stage_position", INT),
+        ("reached_at", STAMP),
+        ("member_id", BIGINT),
+    ),
+    "payments": (
+        ("line", INT),
+        ("external_id", TEXT),
+        ("lead_external_id", TEXT),
+        ("amount", NUMERIC),
+        ("gross_margin", NUMERIC),
+        ("product", TEXT),
+        ("paid_at", STAMP),
+        ("is_new_client", BOOL),
+        ("credited_id", BIGINT),
+    ),
+    "spend": (("line", INT), ("channel", TEXT), ("date", DAY), ("amount", NUMERIC)),
+    "calls": (
+        ("line", INT),
+        ("external_id", TEXT),
+        ("member_id", BIGINT),
+        ("lead_external_id", TEXT),
+        ("at", STAMP),
+        ("connected", BOOL),
+    ),
+    "tasks": (
+        ("line", INT),
+        ("external_id", TEXT),
+        ("lead_external_id", TEXT),
+        ("member_id", BIGINT),
+        ("due_at", STAMP),
+        ("done_at", STAMP),
+    ),
+}
+# Which frame column names a person, and the staging column that gets their membership id.
+PEOPLE_COLUMNS = {
+    "leads": ("responsible", "member_id"),
+    "stage_events": ("member", "member_id"),
+    "payments": ("credited", "credited_id"),
+    "calls": ("member", "member_id"),
+    "tasks": ("member", "member_id"),
+}
+STAMP_COLUMNS = {name for cols in STAGING.values() for name, kind in cols if kind == STAMP}
+
+
+@dataclass
+class LoadResult:
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    unknown_people: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return sum(c.get("inserted", 0) + c.get("updated", 0) for c in self.counts.values())
+
+
+def _person_key(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def people_lookup(organization: Organization) -> dict[str, int]:
+    """Name ("Anna Petrova", "Petrova Anna") or e-mail → membership id, case-insensitively."""
+    lookup: dict[str, int] = {}
+    members = Membership.objects.filter(organization=organization).select_related("user")
+    for member in members:
+        user = member.user
+        for key in (
+            user.email,
+            user.username,
+            f"{user.first_name} {user.last_name}",
+            f"{user.last_name} {user.first_name}",
+        ):
+            if key and key.strip():
+                lookup.setdefault(_person_key(key), member.pk)
+    return lookup
+
+
+class Loader:
+    """Stage frames, then upsert them; use inside one transaction (nothing half-written)."""
+
+    def __init__(self, *, organization: Organization, funnel: Funnel, source: str) -> None:
+        self.organization = organization
+        self.funnel = funnel
+        self.source = source
+        self.vendor = connection.vendor
+        self.people = people_lookup(organization)
+        self.unknown_people: set[str] = set()
+        self.staged: dict[str, int] = dict.fromkeys(STAGING, 0)
+        stages = list(funnel.stages.order_by("position").values_list("position", flat=True))
+        self.last_position = stages[-1] if stages else 0
+        self._create_staging()
+
+    # --- staging -------------------------------------------------------------------------
+
+    def _table(self, kind: str) -> str:
+        return f"ingest_{kind}"
+
+    def _create_staging(self) -> None:
+        with connection.cursor() as cursor:
+            for kind, columns in STAGING.items():
+                table = self._table(kind)
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                definition = ", ".join(f"{name} {self._sql_type(kind_)}" for name, kind_ in columns)
+                if self.vendor == "postgresql":
+                    # Temporary: no WAL, gone at the end of the transaction.
+                    cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
+                else:
+                    cursor.execute(f"CREATE TEMP TABLE {table} ({definition})")
+
+    def _sql_type(self, kind: str) -> str:
+        if self.vendor == "postgresql":
+            return kind
+        return {STAMP: "text", DAY: "text", NUMERIC: "text"}.get(kind, kind)
+
+    def add(self, kind: str, frame: pd.DataFrame) -> None:
+        """Stage one chunk of a frame (columns per funnel.ingest.schema)."""
+        if frame.empty:
+            return
+        missing = set(FRAME_COLUMNS[kind]) - set(frame.columns)
+        if missing:
+            raise ValueError(f"{kind} frame lacks columns {sorted(missing)}")
+        staged = self._to_staging(kind, frame)
+        columns = [name for name, _kind in STAGING[kind]]
+        if self.vendor == "postgresql":
+            buffer = io.StringIO()
+            staged.to_csv(
+                buffer, index=False, header=False, quoting=csv.QUOTE_NONNUMERIC, na_rep=""
+            )
+            buffer.seek(0)
+            # Every value is quoted (QUOTE_NONNUMERIC writes "" for a missing one): FORCE_NULL
+            # reads "" as NULL in the non-text columns; text keeps "" as the empty string.
+            nullable = [name for name, sql_kind in STAGING[kind] if sql_kind != TEXT]
+            copy = (
+                f"COPY {self._table(kind)} ({', '.join(columns)}) FROM STDIN "
+                f"WITH (FORMAT csv, FORCE_NULL ({', '.join(nullable)}))"
+            )
+            with connection.cursor() as cursor:
+                cursor.cursor.copy_expert(copy, buffer)
+        else:
+            rows = staged.astype(object).where(staged.notna(), None).itertuples(index=False)
+            placeholders = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {self._table(kind)} ({', '.join(columns)}) VALUES ({placeholders})"
+            with connection.cursor() as cursor:
+                batch: list[tuple[Any, ...]] = []
+                for row in rows:
+                    batch.append(tuple(row))
+                    if len(batch) >= SQLITE_BATCH_ROWS:
+                        cursor.executemany(sql, batch)
+                        batch = []
+                if batch:
+                    cursor.executemany(sql, batch)
+        self.staged[kind] += len(staged)
+
+    def _to_staging(self, kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=frame.index)
+        people = PEOPLE_COLUMNS.get(kind)
+        for name, sql_kind in STAGING[kind]:
+            if people and name == people[1]:
+                out[name] = self._members(frame[people[0]])
+            elif name == "responsible_name":
+                out[name] = frame["responsible"].fillna("")
+            elif name == "stage_position":
+                out[name] = frame["stage"].astype("Int64")
+            elif sql_kind == STAMP:
+                out[name] = self._stamp(frame[name])
+            elif sql_kind == DAY:
+                out[name] = pd.to_datetime(frame[name]).dt.strftime("%Y-%m-%d")
+            elif sql_kind == NUMERIC:
+                values = frame[name].astype("string").str.strip()
+                out[name] = values.where(values != "", None).astype(object)
+            elif sql_kind == TEXT:
+                out[name] = frame[name].fillna("").astype(str)
+            else:
+                out[name] = frame[name]
+        if kind in ("leads", "payments", "calls", "tasks"):
+            # The same record twice in one chunk: the later line wins.
+            out = out.drop_duplicates(subset=["external_id"], keep="last")
+        return out
+
+    def _stamp(self, values: pd.Series) -> pd.Series:
+        stamps = pd.to_datetime(values, utc=True)
+        if self.vendor == "postgresql":
+            return stamps
+        # Django keeps SQLite datetimes as naive UTC text.
+        return (
+            stamps.dt.tz_convert("UTC")
+            .dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            .where(stamps.notna(), None)
+        )
+
+    def _members(self, names: pd.Series) -> pd.Series:
+        keys = names.fillna("").astype(str).map(_person_key)
+        ids = keys.map(self.people)
+        unknown = names[(keys != "") & ids.isna()]
+        self.unknown_people.update(unknown.astype(str).str.strip().unique().tolist())
+        return ids.astype("Int64")
+
+    # --- upserts ---------------------------------------------------------------------------
+
+    def finish(self) -> LoadResult:
+        result = LoadResult()
+        params = {
+            "org": self.organization.pk,
+            "funnel": self.funnel.pk,
+            "source": self.source,
+            "now": timezone.now() if self.vendor == "postgresql" else _naive(timezone.now()),
+        }
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                for kind, rows in self.staged.items():
+                    if rows:
+                        cursor.execute(f"ANALYZE {self._table(kind)}")
+            result.errors.extend(self._missing_leads(cursor, params))
+            if self.staged["leads"]:
+                result.counts["leads"] = self._upsert(cursor, LEADS_SQL, "funnel_lead", params)
+                result.counts["stage_events"] = self._upsert(
+                    cursor, IMPLIED_EVENTS_SQL, "funnel_stageevent", params
+                )
+                result.counts["payments"] = self._upsert(
+                    cursor, LEAD_PAYMENTS_SQL, "funnel_payment", params
+                )
+            for kind, sql, table in (
+                ("stage_events", EVENTS_SQL, "funnel_stageevent"),
+                ("payments", PAYMENTS_SQL, "funnel_payment"),
+                ("spend", SPEND_SQL, "funnel_spend"),
+                ("calls", CALLS_SQL, "funnel_call"),
+                ("tasks", TASKS_SQL, "funnel_task"),
+            ):
+                if self.staged[kind]:
+                    counts = self._upsert(cursor, sql, table, params)
+                    merged = result.counts.setdefault(kind, dict.fromkeys(counts, 0))
+                    for key, value in counts.items():
+                        merged[key] = merged.get(key, 0) + value
+            for kind in STAGING:
+                cursor.execute(f"DROP TABLE IF EXISTS {self._table(kind)}")
+        result.unknown_people = sorted(self.unknown_people)
+        return result
+
+    def _upsert(self, cursor: Any, sql: str, table: str, params: dict[str, Any]) -> dict[str, int]:
+        """Run one INSERT … ON CONFLICT; count what it inserted and updated."""
+        sql = sql.replace("{distinct}", "IS DISTINCT FROM")
+        if self.vendor == "postgresql":
+            cursor.execute(
+                f"WITH written AS ({sql} RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+                "FROM written",
+                params,
+            )
+            inserted, updated = cursor.fetchone()
+        else:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            before = cursor.fetchone()[0]
+            cursor.execute(sql, params)
+            changed = cursor.rowcount
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            inserted = cursor.fetchone()[0] - before
+            updated = max(changed - inserted, 0)
+        return {"inserted": int(inserted), "updated": int(updated)}
+
+    def _missing_leads(self, cursor: Any, params: dict[str, Any]) -> list[RowError]:
+        """Events, payments, calls and tasks that name a lead nobody sent or stored."""
+        errors = []
+        for kind in ("stage_events", "payments", "calls", "tasks"):
+            if not self.staged[kind]:
+                continue
+            cursor.execute(
+                f"""
+                SELECT s.line, s.lead_external_id FROM {self._table(kind)} s
+                WHERE s.lead_external_id <> '' AND NOT EXISTS (
+                    SELECT 1 FROM funnel_lead l
+                    WHERE l.organization_id = %(org)s AND l.source = %(source)s
+                      AND l.external_id = s.lead_external_id)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM {self._table("leads")} n
+                    WHERE n.external_id = s.lead_external_id)
+                ORDER BY s.line
+                """,
+                params,
+            )
+            for line, external_id in cursor.fetchall():
+                errors.append(
+                    RowError(
+                        line,
+                        "lead_external_id",
+                        external_id,
+                        _("There is no lead with this id; send the lead first."),
+                    )
+                )
+        return errors
+
+
+def _naive(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _changed(table: str, columns: Sequence[str]) -> str:
+    return " OR ".join(f"{table}.{c} {{distinct}} EXCLUDED.{c}" for c in columns)
+
+
+LEAD_UPDATE = (
+    "funnel_id",
+    "name",
+    "created_at",
+    "channel",
+    "is_target",
+    "non_target_reason",
+    "responsible_id",
+    "responsible_name",
+    "company",
+    "current_stage_id",
+    "lost_reason",
+    "lost_at",
+)
+LEADS_SQL = f"""
+INSERT INTO funnel_lead (organization_id, funnel_id, source, external_id, name, created_at,
+    channel, is_target, non_target_reason, responsible_id, responsible_name, company,
+    current_stage_id, lost_reason, lost_at, updated_at)
+SELECT %(org)s, %(funnel)s, %(source)s, s.external_id, s.name, s.created_at, s.channel,
+    s.is_target, s.non_target_reason, s.member_id, s.responsible_name, s.company, st.id,
+    s.lost_reason, CASE WHEN s.lost THEN s.lost_at END, %(now)s
+FROM ingest_leads s
+LEFT JOIN funnel_stage st ON st.funnel_id = %(funnel)s AND st.position = s.stage_position
+WHERE true
+ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in LEAD_UPDATE)}, updated_at = EXCLUDED.updated_at
+WHERE {_changed("funnel_lead", LEAD_UPDATE)}
+"""
+
+# Every stage up to the one reached, at the same moment; the first stage when the lead came.
+IMPLIED_EVENTS_SQL = """
+INSERT INTO funnel_stageevent (organization_id, lead_id, stage_id, reached_at, member_id)
+SELECT %(org)s, l.id, st.id,
+    CASE WHEN st.position = 0 THEN s.created_at ELSE COALESCE(s.stage_at, s.created_at) END,
+    s.member_id
+FROM ingest_leads s
+JOIN funnel_lead l
+  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.external_id
+JOIN funnel_stage st
+  ON st.funnel_id = %(funnel)s AND st.position <= COALESCE(s.stage_position, 0)
+WHERE true
+ON CONFLICT (lead_id, stage_id) DO UPDATE SET reached_at = EXCLUDED.reached_at
+WHERE EXCLUDED.reached_at < funnel_stageevent.reached_at
+"""
+
+EVENTS_SQL = """
+INSERT INTO funnel_stageevent (organization_id, lead_id, stage_id, reached_at, member_id)
+SELECT %(org)s, l.id, st.id, MIN(s.reached_at), MAX(s.member_id)
+FROM ingest_stage_events s
+JOIN funnel_lead l
+  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
+JOIN funnel_stage st ON st.funnel_id = %(funnel)s AND st.position <= s.stage_position
+GROUP BY l.id, st.id
+ON CONFLICT (lead_id, stage_id) DO UPDATE SET reached_at = EXCLUDED.reached_at
+WHERE EXCLUDED.reached_at < funnel_stageevent.reached_at
+"""
+
+PAYMENT_UPDATE = (
+    "lead_id",
+    "amount",
+    "gross_margin",
+    "product_id",
+    "product_name",
+    "paid_at",
+    "is_new_client",
+    "credited_member_id",
+)
+LEAD_PAYMENTS_SQL = f"""
+INSERT INTO funnel_payment (organization_id, lead_id, source, external_id, amount, gross_margin,
+    product_id, product_name, paid_at, is_new_client, credited_member_id)
+SELECT %(org)s, l.id, %(source)s, s.external_id, s.amount, s.gross_margin, p.id, s.product,
+    COALESCE(s.paid_at, s.stage_at, s.created_at), s.is_new_client, s.member_id
+FROM ingest_leads s
+JOIN funnel_lead l
+  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.external_id
+LEFT JOIN salesplan_product p ON p.organization_id = %(org)s AND p.name = s.product
+WHERE s.won AND s.amount IS NOT NULL
+ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in PAYMENT_UPDATE)}
+WHERE {_changed("funnel_payment", PAYMENT_UPDATE)}
+"""
+
+PAYMENTS_SQL = f"""
+INSERT INTO funnel_payment (organization_id, lead_id, source, external_id, amount, gross_margin,
+    product_id, product_name, paid_at, is_new_client, credited_member_id)
+SELECT %(org)s, l.id, %(source)s, s.external_id, s.amount, s.gross_margin, p.id, s.product,
+    s.paid_at, s.is_new_client, s.credited_id
+FROM ingest_payments s
+JOIN funnel_lead l
+  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
+LEFT JOIN salesplan_product p ON p.organization_id = %(org)s AND p.name = s.product
+WHERE true
+ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in PAYMENT_UPDATE)}
+WHERE {_changed("funnel_payment", PAYMENT_UPDATE)}
+"""
+
+SPEND_SQL = """
+INSERT INTO funnel_spend (organization_id, channel, date, amount)
+SELECT %(org)s, s.channel, s.date, SUM(s.amount) FROM ingest_spend s GROUP BY s.channel, s.date
+ON CONFLICT (organization_id, channel, date) DO UPDATE SET amount = EXCLUDED.amount
+WHERE funnel_spend.amount {distinct} EXCLUDED.amount
+"""
+
+CALL_UPDATE = ("member_id", "lead_id", "at", "connected")
+CALLS_SQL = f"""
+INSERT INTO funnel_call (organization_id, source, external_id, member_id, lead_id, at, connected)
+SELECT %(org)s, %(source)s, s.external_id, s.member_id, l.id, s.at, s.connected
+FROM ingest_calls s
+LEFT JOIN funnel_lead l
+  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
+WHERE true
+ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in CALL_UPDATE)}
+WHERE {_changed("funnel_call", CALL_UPDATE)}
+"""
+
+TASK_UPDATE = ("lead_id", "member_id", "due_at", "done_at")
+TASKS_SQL = f"""
+INSERT INTO funnel_task (organization_id, source, external_id, lead_id, member_id, due_at,
+    done_at)
+SELECT %(org)s, %(source)s, s.external_id, l.id, s.member_id, s.due_at, s.done_at
+FROM ingest_tasks s
+LEFT JOIN funnel_lead l
+  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
+WHERE true
+ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in TASK_UPDATE)}
+WHERE {_changed("funnel_task", TASK_UPDATE)}
+"""
+
+
+def load_frames(
+    *,
+    organization: Organization,
+    funnel: Funnel,
+    source: str,
+    frames: dict[str, pd.DataFrame],
+    valid_rows_only: bool = False,
+) -> LoadResult:
+    """Stage and upsert small frames (the events API, webhooks) in one go. Call it inside a
+    transaction; with errors and not `valid_rows_only`, the caller rolls back."""
+    loader = Loader(organization=organization, funnel=funnel, source=source)
+    for kind, frame in frames.items():
+        loader.add(kind, frame)
+    return loader.finish()
