@@ -368,3 +368,24 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class SavedMapping(models.Model):
+    """A manual column mapping, found again for a file with the same headers."""
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    header_signature = models.CharField(max_length=64)
+    mapping = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "header_signature"], name="saved_mapping_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.header_signature

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -183,3 +184,88 @@ def seed_plan(organization: Organization, today: date | None = None) -> SalesPla
         sales_team=team,
         team=[TeamShare(m, s) for m, s in zip(salespeople, shares, strict=True)],
     )
+
+
+# The Maven data set's amounts are dollars; the demo shows roubles at this made-up rate.
+DEMO_CHANNELS = ("Яндекс Директ", "Сайт", "Рекомендация", "Выставка", "Холодный звонок")
+DEMO_TARGET_SHARE = 0.6
+DEMO_SEED = 2017
+
+
+def shifted_pipeline(path: Path, today: date) -> None:
+    """The Maven pipeline with its dates moved so its last day is today, amounts in roubles,
+    and the columns it lacks (channel, target-lead flag) generated, seeded and labelled."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(DATA_DIR / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    dates = {
+        col: pd.to_datetime(frame[col], errors="coerce") for col in ("engage_date", "close_date")
+    }
+    latest = max(series.max() for series in dates.values())
+    shift = pd.Timestamp(today) - latest
+    for column, series in dates.items():
+        frame[column] = (series + shift).dt.strftime("%Y-%m-%d").fillna("")
+    values = pd.to_numeric(frame["close_value"], errors="coerce") * float(DEMO_RUB_PER_USD)
+    frame["close_value"] = values.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    rng = np.random.default_rng(DEMO_SEED)
+    frame["channel (generated)"] = rng.choice(DEMO_CHANNELS, size=len(frame))
+    frame["is_target (generated)"] = np.where(
+        rng.random(len(frame)) < DEMO_TARGET_SHARE, "да", "нет"
+    )
+    frame.to_csv(path, index=False)
+
+
+def seed_actuals(organization: Organization, today: date | None = None) -> dict[str, Any]:
+    """Import the shifted Maven pipeline through the real import path (idempotent: a second
+    run changes nothing), and generate daily marketing spend per channel."""
+    import tempfile
+
+    from django.core.files import File
+
+    from funnel import imports
+    from funnel.models import Funnel, ImportJob
+
+    today = today or timezone.localdate()
+    funnel = Funnel.objects.get(organization=organization, name="B2B")
+    owner = Membership.objects.get(organization=organization, role=Role.OWNER)
+    with tempfile.TemporaryDirectory() as workdir:
+        path = Path(workdir) / "maven_sales_pipeline_shifted.csv"
+        shifted_pipeline(path, today)
+        with open(path, "rb") as handle:
+            job = imports.import_create(
+                membership=owner,
+                funnel=funnel,
+                uploaded=File(handle, name=path.name),
+                preset="maven",
+            )
+    mapping = dict(job.mapping)
+    mapping.update({"channel": "channel (generated)", "is_target": "is_target (generated)"})
+    imports.import_confirm(job=job, mapping=mapping, stage_map=job.stage_map)
+    imports.import_run(job_id=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    _seed_spend(organization, funnel, today)
+    return {"status": job.status, "counts": job.counts, "errors": job.error_count}
+
+
+def _seed_spend(organization: Organization, funnel: Any, today: date) -> None:
+    """Generated daily spend per channel over the last 15 months (labelled in README)."""
+    import numpy as np
+    import pandas as pd
+    from django.db import transaction as db_transaction
+
+    from funnel.ingest.loader import load_frames
+
+    days = pd.date_range(today - timedelta(days=455), today, freq="D")
+    rng = np.random.default_rng(DEMO_SEED)
+    rows = [
+        {"line": i, "channel": channel, "date": day, "amount": f"{rng.integers(2_000, 15_000)}.00"}
+        for i, (day, channel) in enumerate((d, c) for d in days for c in DEMO_CHANNELS)
+    ]
+    with db_transaction.atomic():
+        load_frames(
+            organization=organization,
+            funnel=funnel,
+            source="file",
+            frames={"spend": pd.DataFrame(rows)},
+        )

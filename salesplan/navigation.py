@@ -22,6 +22,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("home", _("Dashboard")),
     NavItem("plan_list", _("Plans")),
     NavItem("funnel_list", _("Funnels")),
+    NavItem("import_list", _("Imports"), frozenset({Role.OWNER, Role.HEAD_OF_SALES})),
     NavItem("members", _("People"), frozenset({Role.OWNER, Role.HEAD_OF_SALES})),
     NavItem("api_docs", _("API"), frozenset({Role.OWNER, Role.HEAD_OF_SALES})),
     NavItem("settings", _("Settings")),

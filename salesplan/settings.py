@@ -123,6 +123,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TIMEZONE = "Europe/Moscow"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Task modules outside an app's tasks.py.
+CELERY_IMPORTS = ("funnel.imports",)
 
 # E-mail: console in development, any SMTP server through EMAIL_URL (smtp://user:pass@host:587).
 EMAIL_URL = os.environ.get("EMAIL_URL", "consolemail://")
@@ -159,7 +161,7 @@ STORAGES = {
         )
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))  # uploaded CRM exports
 MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("organization/switch/", views.organization_switch, name="organization_switch"),
     path("", include("salesplan.plan_urls")),
     path("", include("responsibility.urls")),
+    path("", include("funnel.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

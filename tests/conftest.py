@@ -131,6 +131,8 @@ def celery_worker(redis_url, transactional_db) -> Iterator[subprocess.Popen]:
         "REDIS_URL": redis_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        # The worker reads the files the test stored (e.g. an uploaded export).
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     process = subprocess.Popen(

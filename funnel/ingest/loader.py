@@ -1,8 +1,8 @@
 """The one set-based loader of actuals: file imports, the events API and webhooks all end here.
 
+    loader = Loader(organization=org, funnel=funnel, source="amocrm")
+    loader.add("leads", frame)              # any number of chunks; rows go to staging tables
     with transaction.atomic():
-        loader = Loader(organization=org, funnel=funnel, source="amocrm")
-        loader.add("leads", frame)          # any number of chunks; rows go to staging tables
         result = loader.finish()            # one INSERT … ON CONFLICT per table
 
 Rows are staged in temporary tables (PostgreSQL: `COPY`; SQLite: `executemany`), then each
@@ -173,11 +173,9 @@ class Loader:
                 table = self._table(kind)
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 definition = ", ".join(f"{name} {self._sql_type(kind_)}" for name, kind_ in columns)
-                if self.vendor == "postgresql":
-                    # Temporary: no WAL, gone at the end of the transaction.
-                    cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
-                else:
-                    cursor.execute(f"CREATE TEMP TABLE {table} ({definition})")
+                # Temporary (no WAL, private to this connection); dropped by finish()/abort(),
+                # so staging may span several transactions (a long import commits progress).
+                cursor.execute(f"CREATE TEMP TABLE {table} ({definition})")
 
     def _sql_type(self, kind: str) -> str:
         if self.vendor == "postgresql":
@@ -304,10 +302,15 @@ class Loader:
                     merged = result.counts.setdefault(kind, dict.fromkeys(counts, 0))
                     for key, value in counts.items():
                         merged[key] = merged.get(key, 0) + value
-            for kind in STAGING:
-                cursor.execute(f"DROP TABLE IF EXISTS {self._table(kind)}")
+        self.abort()
         result.unknown_people = sorted(self.unknown_people)
         return result
+
+    def abort(self) -> None:
+        """Drop the staging tables (nothing reaches the real tables)."""
+        with connection.cursor() as cursor:
+            for kind in STAGING:
+                cursor.execute(f"DROP TABLE IF EXISTS {self._table(kind)}")
 
     def _upsert(self, cursor: Any, sql: str, table: str, params: dict[str, Any]) -> dict[str, int]:
         """Run one INSERT … ON CONFLICT; count what it inserted and updated."""

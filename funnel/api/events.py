@@ -1,0 +1,291 @@
+"""POST /api/v1/events/: a JSON batch of actuals (leads, stage events, payments, spend, calls,
+tasks) from a CRM or a BI pipeline, validated item by item and loaded idempotently."""
+
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from funnel.events import MAX_ITEMS, Batch, ItemError, build_frames, count_items
+from funnel.ingest.loader import load_frames
+from funnel.models import Funnel, RawRecord, Source
+from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.permissions import CanEditSettings
+
+# The first errors kept on the stored record (the response carries them all).
+RECORD_ERRORS = 100
+
+
+# --- the request and response, declared for the OpenAPI schema ------------------------------
+# The view validates by hand (funnel.events): 10,000 items through DRF serializers would take
+# seconds, and the errors must name section, index and field in one flat list.
+
+MOMENT_HELP = "ISO 8601; without an offset it is the organization's local time."
+
+
+class LeadItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    name = serializers.CharField(required=False, max_length=300)
+    created_at = serializers.DateTimeField(help_text=MOMENT_HELP)
+    channel = serializers.CharField(required=False, max_length=200)
+    is_target = serializers.BooleanField(required=False, allow_null=True)
+    non_target_reason = serializers.CharField(required=False, max_length=300)
+    responsible = serializers.CharField(required=False, help_text="A member's name or e-mail.")
+    company = serializers.CharField(required=False, max_length=300)
+    stage = serializers.CharField(required=False, help_text="Our stage's name.")
+    stage_at = serializers.DateTimeField(required=False, allow_null=True, help_text=MOMENT_HELP)
+    won = serializers.BooleanField(required=False, help_text="Won: the last stage, paid.")
+    lost = serializers.BooleanField(required=False)
+    lost_reason = serializers.CharField(required=False, max_length=300)
+    lost_at = serializers.DateTimeField(required=False, allow_null=True)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
+    gross_margin = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
+    product = serializers.CharField(required=False)
+    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    is_new_client = serializers.BooleanField(required=False, allow_null=True)
+
+
+class StageEventItemSerializer(serializers.Serializer):
+    lead_external_id = serializers.CharField(max_length=100)
+    stage = serializers.CharField(help_text="Our stage's name; the stages above are implied.")
+    reached_at = serializers.DateTimeField(help_text=MOMENT_HELP)
+    member = serializers.CharField(required=False)
+
+
+class PaymentItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    lead_external_id = serializers.CharField(max_length=100)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    gross_margin = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
+    product = serializers.CharField(required=False)
+    paid_at = serializers.DateTimeField(help_text=MOMENT_HELP)
+    is_new_client = serializers.BooleanField(required=False, allow_null=True)
+    credited = serializers.CharField(required=False, help_text="The salesperson credited.")
+
+
+class SpendItemSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=200)
+    date = serializers.DateField(help_text="The organization's local day.")
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class CallItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    member = serializers.CharField(required=False)
+    lead_external_id = serializers.CharField(required=False, max_length=100)
+    at = serializers.DateTimeField(help_text=MOMENT_HELP)
+    connected = serializers.BooleanField()
+
+
+class TaskItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    lead_external_id = serializers.CharField(required=False, max_length=100)
+    member = serializers.CharField(required=False)
+    due_at = serializers.DateTimeField(help_text=MOMENT_HELP)
+    done_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class EventsBatchSerializer(serializers.Serializer):
+    funnel = serializers.IntegerField(help_text="A funnel of your organization.")
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.API)
+    valid_items_only = serializers.BooleanField(
+        default=False,
+        help_text="Write the valid items and report the others; by default one bad item "
+        "rejects the whole batch and nothing is written.",
+    )
+    leads = LeadItemSerializer(many=True, required=False)
+    stage_events = StageEventItemSerializer(many=True, required=False)
+    payments = PaymentItemSerializer(many=True, required=False)
+    spend = SpendItemSerializer(many=True, required=False)
+    calls = CallItemSerializer(many=True, required=False)
+    tasks = TaskItemSerializer(many=True, required=False)
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    section = serializers.CharField(allow_null=True)
+    index = serializers.IntegerField(allow_null=True, help_text="The item's index in its list.")
+    field = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class EventsResultSerializer(serializers.Serializer):
+    record = serializers.IntegerField(help_text="The stored batch (RawRecord) id.")
+    counts = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text='Per table, {"inserted": n, "updated": n}; a repeated batch gives zeros.',
+    )
+    unknown_people = serializers.ListField(
+        child=serializers.CharField(), help_text="People no member matches, kept as written."
+    )
+    errors = ItemErrorSerializer(many=True)
+
+
+class EventsRejectedSerializer(serializers.Serializer):
+    detail = serializers.CharField(required=False)
+    errors = ItemErrorSerializer(many=True, required=False)
+
+
+class Rejected(Exception):
+    def __init__(self, errors: list[ItemError]) -> None:
+        self.errors = errors
+
+
+class EventsView(OrganizationScopedMixin, APIView):
+    """Load a batch of actuals. Owner and heads of sales only.
+
+    Items are named like the columns of the normalized frames. At most 10,000 items per
+    batch (413 beyond). Every item is validated; by default one bad item answers 400 with every
+    error (section, index, field, value, reason) and nothing is written. With
+    `valid_items_only` the valid items are written and the errors come back beside the counts.
+    Records are keyed by their external ids: the same batch twice changes nothing."""
+
+    permission_classes = [CanEditSettings]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=EventsBatchSerializer,
+        responses={
+            200: EventsResultSerializer,
+            400: OpenApiResponse(EventsRejectedSerializer, description="Bad items; none written"),
+            413: OpenApiResponse(EventsRejectedSerializer, description="Over 10,000 items"),
+        },
+        tags=["events"],
+    )
+    def post(self, request: Request) -> Response:
+        body = request.data
+        if not isinstance(body, dict):
+            return self.rejected(
+                [ItemError(None, None, "", "", _("Send a JSON object with funnel and sections."))]
+            )
+        total = count_items(body)
+        if total > MAX_ITEMS:
+            return Response(
+                {
+                    "detail": _(
+                        "A batch holds at most %(limit)s items; this one has %(count)s. "
+                        "Split it into several requests."
+                    )
+                    % {"limit": f"{MAX_ITEMS:,}", "count": f"{total:,}"}
+                },
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        settings_errors, funnel, source, valid_items_only = self.settings_of(body)
+        if settings_errors or funnel is None:
+            return self.rejected(settings_errors)
+        batch = build_frames(
+            body=body,
+            stage_names=list(funnel.stages.order_by("position").values_list("name", flat=True)),
+            time_zone=self.organization.time_zone,
+        )
+        if batch.errors and not valid_items_only:
+            return self.rejected(batch.errors)
+        try:
+            record, result_errors, result = self.load(body, batch, funnel, source, valid_items_only)
+        except Rejected as rejected:
+            return self.rejected(batch.errors + rejected.errors)
+        return Response(
+            {
+                "record": record.pk,
+                "counts": result.counts,
+                "unknown_people": result.unknown_people,
+                "errors": [error.as_dict() for error in batch.errors + result_errors],
+            }
+        )
+
+    def settings_of(self, body: dict[str, Any]) -> tuple[list[ItemError], Funnel | None, str, bool]:
+        """The batch's funnel, source and mode; any error here rejects the whole batch."""
+        errors = []
+        funnel_id = body.get("funnel")
+        funnel = None
+        if isinstance(funnel_id, int) and not isinstance(funnel_id, bool):
+            funnel = self.scope(Funnel.objects.filter(pk=funnel_id)).first()
+        if funnel is None:
+            errors.append(
+                ItemError(
+                    None,
+                    None,
+                    "funnel",
+                    "" if funnel_id is None else str(funnel_id)[:100],
+                    _("No funnel with this id in your organization."),
+                )
+            )
+        source = body.get("source", Source.API)
+        if source not in Source.values:
+            errors.append(
+                ItemError(
+                    None,
+                    None,
+                    "source",
+                    str(source)[:100],
+                    _("Expected one of: %(sources)s.") % {"sources": ", ".join(Source.values)},
+                )
+            )
+        valid_items_only = body.get("valid_items_only", False)
+        if not isinstance(valid_items_only, bool):
+            errors.append(
+                ItemError(
+                    None,
+                    None,
+                    "valid_items_only",
+                    str(valid_items_only)[:100],
+                    _("Expected true or false."),
+                )
+            )
+        return errors, funnel, str(source), valid_items_only is True
+
+    def load(
+        self,
+        body: dict[str, Any],
+        batch: Batch,
+        funnel: Funnel,
+        source: str,
+        valid_items_only: bool,
+    ) -> tuple[RawRecord, list[ItemError], Any]:
+        """Store the batch and load it, in one transaction: a rejected batch leaves nothing."""
+        with transaction.atomic():
+            record = RawRecord.objects.create(
+                organization=self.organization,
+                kind=RawRecord.Kind.EVENTS,
+                source=source,
+                content_type="application/json",
+                # json.dumps escapes control characters, NUL included: storable everywhere.
+                body=json.dumps(body, ensure_ascii=False, default=str),
+            )
+            result = load_frames(
+                organization=self.organization,
+                funnel=funnel,
+                source=source,
+                frames=batch.frames,
+                valid_rows_only=valid_items_only,
+            )
+            result_errors = [batch.locate(error) for error in result.errors]
+            if result_errors and not valid_items_only:
+                raise Rejected(result_errors)
+            everything = batch.errors + result_errors
+            record.status = RawRecord.Status.PROCESSED
+            record.processed_at = timezone.now()
+            record.error = (
+                json.dumps([e.as_dict() for e in everything[:RECORD_ERRORS]], ensure_ascii=False)
+                if everything
+                else ""
+            )
+            record.save(update_fields=["status", "processed_at", "error"])
+        return record, result_errors, result
+
+    def rejected(self, errors: list[ItemError]) -> Response:
+        return Response(
+            {
+                "detail": _("Nothing was written: fix the items below and send the batch again."),
+                "errors": [error.as_dict() for error in errors],
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )

@@ -1,0 +1,167 @@
+"""File imports over the API: the same functions as the import pages (funnel.imports)."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from funnel import imports
+from funnel.models import Funnel, ImportJob
+from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error
+from salesplan.api.permissions import CanEditSettings
+from salesplan.api.plan_serializers import ScopedPrimaryKeyField
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A CSV or XLSX export (amoCRM, Bitrix24, Maven, …)")
+    funnel = ScopedPrimaryKeyField(
+        Funnel, error_messages={"does_not_exist": _("This funnel is not in your organization.")}
+    )
+    preset = serializers.ChoiceField(
+        choices=["amocrm", "bitrix24", "maven", "generic"],
+        required=False,
+        help_text="Detected from the headers when omitted.",
+    )
+
+
+class ImportConfirmSerializer(serializers.Serializer):
+    mapping = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Our field → the file's column (overrides the detected mapping).",
+    )
+    stage_map = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text='The CRM\'s stage → our stage name, "won" or "lost".',
+    )
+    valid_rows_only = serializers.BooleanField(
+        default=False, help_text="Write the valid rows and report the bad ones."
+    )
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    error_report_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "original_name",
+            "funnel",
+            "preset",
+            "source",
+            "status",
+            "valid_rows_only",
+            "mapping",
+            "stage_map",
+            "total_rows",
+            "processed_rows",
+            "progress",
+            "counts",
+            "error_count",
+            "errors",
+            "error_report_url",
+            "message",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, job: ImportJob) -> dict[str, Any]:
+        return imports.progress(job)
+
+    def get_error_report_url(self, job: ImportJob) -> str | None:
+        if not job.error_report:
+            return None
+        request = self.context.get("request")
+        path = f"/api/v1/imports/{job.pk}/errors/"
+        return request.build_absolute_uri(path) if request else path
+
+
+class ImportViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Upload an export (preview), confirm it (a background job), follow its progress."""
+
+    serializer_class = ImportJobSerializer
+    permission_classes = [CanEditSettings]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return self.scope(ImportJob.objects.all()).select_related("funnel")
+
+    @extend_schema(request=ImportUploadSerializer, responses={201: OpenApiTypes.OBJECT})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Store the file, detect the preset, and return the preview with the mapping."""
+        serializer = ImportUploadSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = imports.import_create(
+                membership=self.membership,
+                funnel=serializer.validated_data["funnel"],
+                uploaded=serializer.validated_data["file"],
+                preset=serializer.validated_data.get("preset"),
+            )
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from error
+        body = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        body["preview"] = imports.import_preview(job)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ImportConfirmSerializer, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Start the import with the detected (or overridden) mapping."""
+        job = self.get_object()
+        serializer = ImportConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = imports.import_confirm(
+                job=job,
+                mapping=serializer.validated_data.get("mapping"),
+                stage_map=serializer.validated_data.get("stage_map"),
+                valid_rows_only=serializer.validated_data["valid_rows_only"],
+            )
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from error
+        job.refresh_from_db()
+        return Response(
+            ImportJobSerializer(job, context=self.get_serializer_context()).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def errors(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The full error report: line, column, value, reason."""
+        job = self.get_object()
+        if not job.error_report:
+            raise Http404
+        return FileResponse(
+            job.error_report.open("rb"),
+            as_attachment=True,
+            filename=f"{job.original_name}-errors.csv",
+            content_type="text/csv",
+        )
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        """The preview again: first rows, mapping, the CRM's stages and where they go."""
+        return Response(imports.import_preview(self.get_object()))

@@ -1,0 +1,451 @@
+"""The events API's JSON batch → the normalized frames of `funnel.ingest.schema`.
+
+Every item is checked field by field, and each error names its section, the item's index, the
+field, the value and what was expected. Rows carry a batch-wide `line`, so an error the loader
+finds later (an event for a lead nobody sent) maps back to its section and index.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+from django.utils.translation import gettext as _
+
+from funnel.ingest.schema import FRAME_COLUMNS, RowError
+
+# Items per batch, all sections together: enough for a day of a large department, small
+# enough to validate and load within one request. Larger exports go through file import.
+MAX_ITEMS = 10_000
+# An error echoes at most this much of the value it complains about.
+ECHO_CHARS = 200
+# Moments and days outside these years are typos (and beyond pandas' nanosecond timestamps).
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+# Money fits Decimal(max_digits=16, decimal_places=2).
+MONEY_LIMIT = Decimal(10) ** 14
+
+TEXT, MOMENT, DAY, MONEY, FLAG, STAGE = "text", "moment", "day", "money", "flag", "stage"
+SETTINGS_KEYS = ("funnel", "source", "valid_items_only")
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    required: bool = False
+    max_length: int = 200
+
+
+def _id(required: bool = True) -> Spec:
+    return Spec(TEXT, required=required, max_length=100)
+
+
+# Each section's fields, named like the frame columns (everything but `line`).
+SECTIONS: dict[str, dict[str, Spec]] = {
+    "leads": {
+        "external_id": _id(),
+        "name": Spec(TEXT, max_length=300),
+        "created_at": Spec(MOMENT, required=True),
+        "channel": Spec(TEXT),
+        "is_target": Spec(FLAG),
+        "non_target_reason": Spec(TEXT, max_length=300),
+        "responsible": Spec(TEXT),
+        "company": Spec(TEXT, max_length=300),
+        "stage": Spec(STAGE),
+        "stage_at": Spec(MOMENT),
+        "won": Spec(FLAG),
+        "lost": Spec(FLAG),
+        "lost_reason": Spec(TEXT, max_length=300),
+        "lost_at": Spec(MOMENT),
+        "amount": Spec(MONEY),
+        "gross_margin": Spec(MONEY),
+        "product": Spec(TEXT),
+        "paid_at": Spec(MOMENT),
+        "is_new_client": Spec(FLAG),
+    },
+    "stage_events": {
+        "lead_external_id": _id(),
+        "stage": Spec(STAGE, required=True),
+        "reached_at": Spec(MOMENT, required=True),
+        "member": Spec(TEXT),
+    },
+    "payments": {
+        "external_id": _id(),
+        "lead_external_id": _id(),
+        "amount": Spec(MONEY, required=True),
+        "gross_margin": Spec(MONEY),
+        "product": Spec(TEXT),
+        "paid_at": Spec(MOMENT, required=True),
+        "is_new_client": Spec(FLAG),
+        "credited": Spec(TEXT),
+    },
+    "spend": {
+        "channel": Spec(TEXT, required=True),
+        "date": Spec(DAY, required=True),
+        "amount": Spec(MONEY, required=True),
+    },
+    "calls": {
+        "external_id": _id(),
+        "member": Spec(TEXT),
+        "lead_external_id": _id(required=False),
+        "at": Spec(MOMENT, required=True),
+        "connected": Spec(FLAG, required=True),
+    },
+    "tasks": {
+        "external_id": _id(),
+        "lead_external_id": _id(required=False),
+        "member": Spec(TEXT),
+        "due_at": Spec(MOMENT, required=True),
+        "done_at": Spec(MOMENT),
+    },
+}
+# What makes two items of a section the same record (the loader's upsert keys).
+IDENTITY = {
+    "leads": ("external_id",),
+    "payments": ("external_id",),
+    "calls": ("external_id",),
+    "tasks": ("external_id",),
+    "spend": ("channel", "date"),
+}
+TRUE_WORDS = {"true", "yes", "1", "да"}
+FALSE_WORDS = {"false", "no", "0", "нет"}
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """A bad item: where it is (section, index), which field, what was there, and why."""
+
+    section: str | None
+    index: int | None
+    field: str
+    value: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "section": self.section,
+            "index": self.index,
+            "field": self.field,
+            "value": self.value,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Batch:
+    """The valid items as frames, every error found, and where each frame line came from."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    errors: list[ItemError] = field(default_factory=list)
+    origins: dict[int, tuple[str, int]] = field(default_factory=dict)
+
+    def locate(self, error: RowError) -> ItemError:
+        """A loader error (by frame line) as an error of the batch (by section and index)."""
+        section, index = self.origins.get(error.line, (None, None))
+        return ItemError(section, index, error.column, error.value, error.reason)
+
+
+class _Invalid(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def count_items(body: Mapping[str, Any]) -> int:
+    """Items in all sections, checked against MAX_ITEMS before anything else is done."""
+    return sum(len(body[name]) for name in SECTIONS if isinstance(body.get(name), list))
+
+
+def organization_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Moscow")
+
+
+def _echo(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any, spec: Spec) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Invalid(_("Expected text."))
+    text = str(value).strip()
+    if "\x00" in text:
+        raise _Invalid(_("Text cannot contain NUL characters."))
+    if len(text) > spec.max_length:
+        raise _Invalid(_("At most %(limit)d characters.") % {"limit": spec.max_length})
+    return text
+
+
+def _moment(value: Any, zone: tzinfo) -> datetime | None:
+    if _blank(value):
+        return None
+    if not isinstance(value, str):
+        raise _Invalid(_("Expected an ISO 8601 date and time, e.g. 2026-06-30T23:30:00+03:00."))
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _Invalid(
+            _("Expected an ISO 8601 date and time, e.g. 2026-06-30T23:30:00+03:00.")
+        ) from None
+    if moment.tzinfo is None:  # naive: the organization's local time
+        moment = moment.replace(tzinfo=zone)
+    try:
+        year = moment.astimezone(UTC).year
+    except (OverflowError, ValueError):
+        year = moment.year
+    _check_year(year)
+    return moment
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise _Invalid(
+            _("Expected a year between %(first)d and %(last)d.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR - 1}
+        )
+
+
+def _day(value: Any) -> date | None:
+    if _blank(value):
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise _Invalid(_("Expected a date as YYYY-MM-DD, e.g. 2026-06-30.")) from None
+    _check_year(day.year)
+    return day
+
+
+def _money(value: Any) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Invalid(_("Expected an amount such as 1000000.50."))
+    try:
+        # str() first: a JSON float becomes its shortest decimal form, never a binary fraction.
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _Invalid(_("Expected an amount such as 1000000.50.")) from None
+    if not amount.is_finite():
+        raise _Invalid(_("Expected an amount such as 1000000.50."))
+    if amount < 0:
+        raise _Invalid(_("An amount cannot be negative."))
+    if amount >= MONEY_LIMIT:
+        raise _Invalid(_("The amount is too large."))
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise _Invalid(_("At most 2 digits after the decimal point."))
+    return format(amount, "f")
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().casefold()
+        if not word:
+            return None
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise _Invalid(_("Expected true or false."))
+
+
+def _stage(value: Any, stages: Mapping[str, int], names: Sequence[str]) -> int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, str) and value.strip().casefold() in stages:
+        return stages[value.strip().casefold()]
+    raise _Invalid(
+        _("No stage with this name in the funnel; its stages are: %(stages)s.")
+        % {"stages": ", ".join(names)}
+    )
+
+
+def _convert(value: Any, spec: Spec, zone: tzinfo, stages: Mapping[str, int], names: list) -> Any:
+    if spec.kind == TEXT:
+        return _text(value, spec)
+    if spec.kind == MOMENT:
+        return _moment(value, zone)
+    if spec.kind == DAY:
+        return _day(value)
+    if spec.kind == MONEY:
+        return _money(value)
+    if spec.kind == FLAG:
+        return _flag(value)
+    return _stage(value, stages, names)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def build_frames(
+    *,
+    body: Mapping[str, Any],
+    stage_names: Sequence[str],
+    time_zone: str,
+) -> Batch:
+    """Validate every item of `body` and build the frames of its valid items.
+
+    `stage_names` are the funnel's stages from the top (position 0) down; a lead marked won
+    reached the last one. Naive moments are in `time_zone` (the organization's).
+    """
+    batch = Batch()
+    zone = organization_zone(time_zone)
+    stages = {name.strip().casefold(): position for position, name in enumerate(stage_names)}
+    names = list(stage_names)
+    last_stage = len(names) - 1 if names else None
+    for key in body:
+        if key not in SECTIONS and key not in SETTINGS_KEYS:
+            batch.errors.append(
+                ItemError(
+                    None,
+                    None,
+                    str(key),
+                    "",
+                    _("Unknown section; expected one of: %(sections)s.")
+                    % {"sections": ", ".join(SECTIONS)},
+                )
+            )
+    line = 0
+    for section, specs in SECTIONS.items():
+        items = body.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            batch.errors.append(
+                ItemError(section, None, section, _echo(items), _("Expected a list of items."))
+            )
+            continue
+        rows: list[dict[str, Any]] = []
+        seen: dict[tuple, int] = {}
+        for index, item in enumerate(items):
+            line += 1
+            row, errors = _row(section, index, item, specs, zone, stages, names)
+            if row is not None and section == "leads":
+                errors += _lead_rules(index, row, item, last_stage)
+            if row is not None and not errors and section in IDENTITY:
+                identity = tuple(row[name] for name in IDENTITY[section])
+                if identity in seen:
+                    first = IDENTITY[section][0]
+                    errors.append(
+                        ItemError(
+                            section,
+                            index,
+                            first,
+                            _echo(item.get(first)),
+                            _("The same record is already item %(index)d of this section.")
+                            % {"index": seen[identity]},
+                        )
+                    )
+                else:
+                    seen[identity] = index
+            if errors:
+                batch.errors.extend(errors)
+                continue
+            assert row is not None
+            row["line"] = line
+            batch.origins[line] = (section, index)
+            rows.append(row)
+        if rows:
+            batch.frames[section] = frame_of(section, rows)
+    return batch
+
+
+def _row(
+    section: str,
+    index: int,
+    item: Any,
+    specs: Mapping[str, Spec],
+    zone: tzinfo,
+    stages: Mapping[str, int],
+    names: list,
+) -> tuple[dict[str, Any] | None, list[ItemError]]:
+    if not isinstance(item, dict):
+        return None, [ItemError(section, index, "", _echo(item), _("Expected an object."))]
+    errors: list[ItemError] = []
+    for key in item:
+        if key not in specs:
+            errors.append(
+                ItemError(
+                    section,
+                    index,
+                    str(key),
+                    _echo(item[key]),
+                    _("Unknown field; expected one of: %(fields)s.") % {"fields": ", ".join(specs)},
+                )
+            )
+    row: dict[str, Any] = {}
+    for name, spec in specs.items():
+        raw = item.get(name)
+        try:
+            value = _convert(raw, spec, zone, stages, names)
+        except _Invalid as invalid:
+            errors.append(ItemError(section, index, name, _echo(raw), invalid.reason))
+            continue
+        if spec.required and _empty(value):
+            errors.append(ItemError(section, index, name, "", _("This field is required.")))
+            continue
+        row[name] = value
+    return row, errors
+
+
+def _lead_rules(
+    index: int, row: dict[str, Any], item: Mapping[str, Any], last_stage: int | None
+) -> list[ItemError]:
+    """Rules across a lead's fields; a won deal has reached the funnel's last stage."""
+    if row.get("won") and row.get("lost"):
+        return [
+            ItemError(
+                "leads",
+                index,
+                "lost",
+                _echo(item.get("lost")),
+                _("A deal cannot be both won and lost."),
+            )
+        ]
+    if row.get("won") and last_stage is not None:
+        row["stage"] = last_stage
+    return []
+
+
+def frame_of(section: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows (converted values, plus `line`) → a frame with the dtypes of funnel.ingest.schema."""
+    specs = SECTIONS[section]
+    data: dict[str, Any] = {}
+    for column in FRAME_COLUMNS[section]:
+        values = [row.get(column) for row in rows]
+        kind = specs[column].kind if column in specs else None
+        if column == "line":
+            data[column] = pd.array(values, dtype="int64")
+        elif kind == MOMENT:
+            moments = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+            data[column] = moments.dt.as_unit("ns")
+        elif kind == DAY:
+            data[column] = pd.to_datetime(pd.Series(values, dtype=object)).dt.as_unit("ns")
+        elif kind == FLAG:
+            data[column] = pd.array(values, dtype="boolean")
+        elif kind == STAGE:
+            data[column] = pd.array(values, dtype="Int64")
+        else:
+            data[column] = pd.Series(["" if v is None else v for v in values], dtype=object)
+    frame = pd.DataFrame(data)
+    return frame[list(FRAME_COLUMNS[section])]

@@ -1,0 +1,61 @@
+"""Reading CRM exports (amoCRM, Bitrix24, the Maven data set, our template, any CSV/xlsx with a
+hand-made mapping) into the normalized leads frame of `funnel.ingest.schema`. No database.
+
+The upload flow:
+
+    info = inspect_file(path, filename=name)          # kind, encoding, delimiter, headers, sample
+    preset = detect_preset(info.headers)              # "amocrm", …, or "" → map by hand
+    mapping = default_mapping(preset, info.headers)   # our field → the file's column
+    missing_columns(mapping, info.headers)            # required fields nobody fills
+    raw = crm_stages(path, info, mapping)             # [(CRM stage, rows)] for the stage screen
+    names = default_stage_map(preset, [s for s, _ in raw], our_stage_names, key_stage_name)
+    for chunk in read_leads(path, info, mapping, stage_positions, last_position=…):
+        loader.add("leads", chunk.frame)              # chunk.errors: RowError(line, column, …)
+
+A hand-made mapping is saved under `header_signature(info.headers)` to be offered again.
+"""
+
+from funnel.importers.fields import (
+    CRM_STAGE,
+    FIELD_LABELS,
+    MAPPABLE_FIELDS,
+    PIPELINE,
+    REQUIRED_FIELDS,
+    missing_columns,
+)
+from funnel.importers.files import (
+    FileInfo,
+    ImportFileError,
+    header_signature,
+    inspect_file,
+    unique_headers,
+)
+from funnel.importers.leads import CHUNK_ROWS, LeadChunk, crm_stages, read_leads
+from funnel.importers.presets import (
+    PRESETS,
+    default_mapping,
+    default_stage_map,
+    detect_preset,
+)
+
+__all__ = [
+    "CHUNK_ROWS",
+    "CRM_STAGE",
+    "FIELD_LABELS",
+    "MAPPABLE_FIELDS",
+    "PIPELINE",
+    "PRESETS",
+    "REQUIRED_FIELDS",
+    "FileInfo",
+    "ImportFileError",
+    "LeadChunk",
+    "crm_stages",
+    "default_mapping",
+    "default_stage_map",
+    "detect_preset",
+    "header_signature",
+    "inspect_file",
+    "missing_columns",
+    "read_leads",
+    "unique_headers",
+]

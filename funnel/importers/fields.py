@@ -1,0 +1,61 @@
+"""Our fields a file's columns can be mapped to (the leads frame of `funnel.ingest.schema`)."""
+
+from collections.abc import Mapping, Sequence
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from funnel.ingest.schema import LEAD_COLUMNS
+
+# The CRM's own stage (name or id) and, optionally, its pipeline: both only feed the stage map.
+CRM_STAGE = "crm_stage"
+PIPELINE = "pipeline"
+
+# Everything of the leads frame a column can fill; line/stage/won/lost are derived.
+MAPPABLE_FIELDS: tuple[str, ...] = (
+    *(name for name in LEAD_COLUMNS if name not in ("line", "stage", "won", "lost")),
+    CRM_STAGE,
+    PIPELINE,
+)
+REQUIRED_FIELDS: tuple[str, ...] = ("external_id", "created_at", CRM_STAGE)
+
+DATE_FIELDS = ("created_at", "stage_at", "lost_at", "paid_at")
+MONEY_FIELDS = ("amount", "gross_margin")
+FLAG_FIELDS = ("is_target", "is_new_client")
+TEXT_FIELDS = (
+    "name",
+    "channel",
+    "non_target_reason",
+    "responsible",
+    "company",
+    "lost_reason",
+    "product",
+)
+
+FIELD_LABELS: dict[str, Promise] = {
+    "external_id": _("Deal ID"),
+    "name": _("Deal name"),
+    "created_at": _("Created at"),
+    "channel": _("Channel (lead source)"),
+    "is_target": _("Target lead"),
+    "non_target_reason": _("Non-target reason"),
+    "responsible": _("Responsible"),
+    "company": _("Company"),
+    "stage_at": _("Reached the stage at"),
+    "lost_reason": _("Lost reason"),
+    "lost_at": _("Lost at"),
+    "amount": _("Amount"),
+    "gross_margin": _("Gross margin"),
+    "product": _("Product"),
+    "paid_at": _("Paid at (closing date)"),
+    "is_new_client": _("New client"),
+    CRM_STAGE: _("Stage in the CRM"),
+    PIPELINE: _("Pipeline in the CRM"),
+}
+
+
+def missing_columns(mapping: Mapping[str, str], headers: Sequence[str]) -> list[str]:
+    """The required fields (in REQUIRED_FIELDS order) that no column of the file fills: not
+    mapped, or mapped to a column the file does not have."""
+    present = set(headers)
+    return [field for field in REQUIRED_FIELDS if mapping.get(field, "") not in present]

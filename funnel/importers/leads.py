@@ -1,0 +1,426 @@
+"""A CRM export → the normalized leads frame (`funnel.ingest.schema.LEAD_COLUMNS`), in chunks.
+
+Every value is parsed column-wise (numpy, pandas); Python loops run only over distinct values
+(stages, pipelines, amounts) and over the rows that have an error. A row with any error is left
+out of the frame and listed in the chunk's errors (line, column as in the file, value, reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext
+
+from funnel.importers.fields import (
+    CRM_STAGE,
+    DATE_FIELDS,
+    FIELD_LABELS,
+    FLAG_FIELDS,
+    MAPPABLE_FIELDS,
+    MONEY_FIELDS,
+    PIPELINE,
+    TEXT_FIELDS,
+    missing_columns,
+)
+from funnel.importers.files import FileInfo, ImportFileError, RawChunk, read_columns
+from funnel.importers.presets import PIPELINE_SEPARATOR, PRESETS, detect_preset
+from funnel.importers.values import (
+    UTC_DTYPE,
+    as_utc,
+    normalize_text,
+    parse_booleans,
+    parse_datetimes,
+    parse_decimals,
+)
+from funnel.ingest.schema import LEAD_COLUMNS, LOST, WON, RowError
+
+# Rows per chunk: a 100k-row chunk of a 15-column export peaks at ~200 MB (Python str objects
+# and their parsed copies), and per-chunk overhead is noise at this size. The loader stages
+# each chunk as it comes.
+CHUNK_ROWS = 100_000
+DEFAULT_TZ = "Europe/Moscow"
+# The "unknown stage" reason lists the expected stages, up to this many.
+MAX_LISTED_STAGES = 20
+
+
+@dataclass
+class LeadChunk:
+    frame: pd.DataFrame  # LEAD_COLUMNS, valid rows only
+    errors: list[RowError]
+    rows: int  # records read from the file for this chunk (valid, bad and blank)
+
+
+def crm_stages(
+    path: str | Path,
+    info: FileInfo,
+    mapping: Mapping[str, str],
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> list[tuple[str, int]]:
+    """The distinct stages of the file with their row counts, most frequent first, for the
+    stage-mapping screen. Stages are compared ignoring case and spacing (the first spelling is
+    shown). When a pipeline column is mapped and the file holds more than one pipeline, each
+    stage is qualified with its pipeline ("Продажи / Переговоры"); `read_leads` accepts both."""
+    mapping = _check_mapping(mapping, info)
+    stage_column = mapping[CRM_STAGE]
+    pipeline_column = mapping.get(PIPELINE)
+    # The id column too: a row with an id and no stage is an empty stage, not a blank line.
+    columns = [stage_column, mapping["external_id"]]
+    if pipeline_column:
+        columns.append(pipeline_column)
+    counts: dict[tuple[str, str], int] = {}
+    spelling: dict[tuple[str, str], tuple[str, str]] = {}
+    for chunk in read_columns(path, info, columns, chunk_rows=chunk_rows):
+        pipelines = chunk.columns[pipeline_column] if pipeline_column else None
+        codes, pairs = _distinct_pairs(chunk.columns[stage_column], pipelines)
+        for (pipeline, stage), count in zip(pairs, np.bincount(codes), strict=True):
+            key = (normalize_text(pipeline), normalize_text(stage))
+            counts[key] = counts.get(key, 0) + int(count)
+            spelling.setdefault(key, (pipeline, stage))
+    qualify = len({pipeline for pipeline, _ in counts if pipeline}) > 1
+    merged: dict[str, tuple[str, int]] = {}
+    for key, count in counts.items():
+        pipeline, stage = spelling[key]
+        label = f"{pipeline}{PIPELINE_SEPARATOR}{stage}" if qualify and pipeline else stage
+        shown, total = merged.get(normalize_text(label), (label, 0))
+        merged[normalize_text(label)] = (shown, total + count)
+    return sorted(merged.values(), key=lambda item: (-item[1], item[0]))
+
+
+def _distinct_pairs(
+    stages: np.ndarray, pipelines: np.ndarray | None
+) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """(code of each row's pair, the distinct (pipeline, stage) pairs); pipeline "" if none."""
+    stage_codes, stage_values = pd.factorize(stages)
+    if pipelines is None:
+        return stage_codes, [("", str(stage)) for stage in stage_values]
+    pipeline_codes, pipeline_values = pd.factorize(pipelines)
+    width = max(len(stage_values), 1)
+    codes, combined = pd.factorize(pipeline_codes.astype(np.int64) * width + stage_codes)
+    pairs = [(str(pipeline_values[c // width]), str(stage_values[c % width])) for c in combined]
+    return codes, pairs
+
+
+def read_leads(
+    path: str | Path,
+    info: FileInfo,
+    mapping: Mapping[str, str],
+    stage_map: Mapping[str, int | str],
+    *,
+    last_position: int,
+    chunk_rows: int = CHUNK_ROWS,
+    tz: str = DEFAULT_TZ,
+    fallback_created_at: datetime | None = None,
+) -> Iterator[LeadChunk]:
+    """Read the file in chunks of `chunk_rows` rows into normalized leads frames.
+
+    `mapping`: our field → the file's column (see `default_mapping`). `stage_map`: the CRM's
+    stage (compared stripped and case-insensitively; "<pipeline> / <stage>" first when a
+    pipeline is mapped) → the position of our stage, or WON / LOST. Won deals get the last
+    stage (`last_position`) and paid_at = the closing date; lost deals get lost_reason and
+    lost_at = the closing date, and no stage (we do not know how far they got). Dates are local
+    times in `tz` unless they carry an offset.
+
+    An empty created date falls back to the closing date, then to `fallback_created_at` (the
+    day of the export), else it is an error: Maven prospects have neither engage nor close date.
+    Rows empty in every mapped column are blank lines and are skipped.
+    """
+    mapping = _check_mapping(mapping, info)
+    preset = PRESETS.get(detect_preset(info.headers))
+    reader = _LeadReader(
+        info=info,
+        mapping=mapping,
+        stages=_StageLookup(stage_map),
+        last_position=last_position,
+        tz=tz,
+        fallback_created_at=as_utc(fallback_created_at, tz) if fallback_created_at else None,
+        product_aliases=dict(preset.product_aliases) if preset else {},
+    )
+    for raw in read_columns(path, info, list(mapping.values()), chunk_rows=chunk_rows):
+        frame, errors = reader.normalize(raw)
+        yield LeadChunk(frame=frame, errors=errors, rows=raw.rows)
+
+
+def _check_mapping(mapping: Mapping[str, str], info: FileInfo) -> dict[str, str]:
+    """The mapping without unmapped ("") fields; ImportFileError if the file cannot fill it."""
+    mapping = {field: column for field, column in mapping.items() if column}
+    unknown = sorted(set(mapping) - set(MAPPABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"not fields of the leads frame: {unknown}")
+    missing = missing_columns(mapping, info.headers)
+    if missing:
+        raise ImportFileError(
+            gettext("Required columns are missing: %(fields)s. Map them to the file's columns.")
+            % {"fields": ", ".join(str(FIELD_LABELS[field]) for field in missing)}
+        )
+    absent = sorted({column for column in mapping.values() if column not in info.headers})
+    if absent:
+        raise ImportFileError(
+            gettext("The file has no column %(columns)s.") % {"columns": ", ".join(absent)}
+        )
+    return mapping
+
+
+class _StageLookup:
+    """Raw CRM stage (optionally with its pipeline) → our stage position or the outcome."""
+
+    def __init__(self, stage_map: Mapping[str, int | str]) -> None:
+        self.targets: dict[str, int | str] = {}
+        for raw, target in stage_map.items():
+            if not (isinstance(target, int) or target in (WON, LOST)):
+                raise ValueError(f"stage_map[{raw!r}] must be a position, {WON!r} or {LOST!r}")
+            self.targets[normalize_text(raw)] = target
+        names = sorted(stage_map, key=str.lower)
+        listed = ", ".join(f"«{name}»" for name in names[:MAX_LISTED_STAGES])
+        if len(names) > MAX_LISTED_STAGES:
+            listed += ", …"
+        self.listed = listed
+
+    def unknown_reason(self) -> str:
+        if not self.listed:
+            return gettext("unknown stage; no CRM stage is mapped to the funnel yet")
+        return gettext("unknown stage; expected one of: %(stages)s") % {"stages": self.listed}
+
+    def lookup(
+        self, stages: np.ndarray, pipelines: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(positions, -1 where none; won mask; lost mask; unknown mask)."""
+        codes, pairs = _distinct_pairs(stages, pipelines)
+        # One dictionary lookup per distinct (pipeline, stage) pair, not per row.
+        targets: list[int | str | None] = []
+        for pipeline, stage in pairs:
+            key = normalize_text(stage)
+            target = None
+            if pipeline:
+                target = self.targets.get(f"{normalize_text(pipeline)}{PIPELINE_SEPARATOR}{key}")
+            targets.append(self.targets.get(key) if target is None else target)
+        position = np.array([t if isinstance(t, int) else -1 for t in targets], dtype=np.int64)
+        won = np.array([t == WON for t in targets], dtype=bool)
+        lost = np.array([t == LOST for t in targets], dtype=bool)
+        unknown = np.array([t is None for t in targets], dtype=bool)
+        return position[codes], won[codes], lost[codes], unknown[codes]
+
+
+class _SeenIds:
+    """External ids met so far in the file, with the line of their first row. Kept as 64-bit
+    hashes in sorted arrays, one per chunk (16 bytes an id), so a million-row file stays small
+    in memory; a false match needs two ids among a million to share a 64-bit hash."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines)
+
+    def check(self, ids: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(duplicate mask, the line of the first row with that id) for non-empty `ids`."""
+        duplicate = np.zeros(len(ids), dtype=bool)
+        first_line = np.zeros(len(ids), dtype=np.int64)
+        rows = np.flatnonzero(ids != "")
+        if not len(rows):
+            return duplicate, first_line
+        hashes = pd.util.hash_array(ids[rows])
+        # This chunk: the first row of each id is the original, later ones are duplicates.
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        earliest = rows[first][inverse]  # rows are in file order, so np.unique's first is first
+        duplicate[rows] = earliest != rows
+        first_line[rows] = lines[earliest]
+        # Earlier chunks: search the sorted distinct hashes (fast), then spread over the rows.
+        earlier = np.zeros(len(distinct), dtype=np.int64)
+        for seen, seen_lines in self.chunks:
+            at = np.minimum(np.searchsorted(seen, distinct), len(seen) - 1)
+            found = seen[at] == distinct
+            earlier[found] = seen_lines[at[found]]
+        before = earlier[inverse] > 0
+        duplicate[rows[before]] = True
+        first_line[rows[before]] = earlier[inverse][before]
+        new = earlier == 0  # ids first met in this chunk
+        if new.any():
+            self.chunks.append((distinct[new], lines[rows[first]][new]))
+        return duplicate, first_line
+
+
+@dataclass
+class _Problems:
+    """The errors of one chunk, collected column by column."""
+
+    lines: np.ndarray
+    order: Mapping[str, int]  # file column → its position, to list a row's errors in order
+    bad: np.ndarray = field(init=False)
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bad = np.zeros(len(self.lines), dtype=bool)
+
+    def add(
+        self, mask: np.ndarray, column: str, values: np.ndarray | str, reason: str | list[str]
+    ) -> None:
+        if not mask.any():
+            return
+        rows = np.flatnonzero(mask)
+        self.bad |= mask
+        shown = values[rows] if isinstance(values, np.ndarray) else values
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "line": self.lines[rows],
+                    "order": self.order[column],
+                    "column": column,
+                    "value": shown,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def errors(self) -> list[RowError]:
+        if not self.parts:
+            return []
+        table = pd.concat(self.parts, ignore_index=True)
+        table = table.sort_values(["line", "order"], kind="stable")
+        return [
+            RowError(int(line), column, value, reason)
+            for line, column, value, reason in zip(
+                table["line"], table["column"], table["value"], table["reason"], strict=True
+            )
+        ]
+
+
+@dataclass
+class _LeadReader:
+    info: FileInfo
+    mapping: dict[str, str]
+    stages: _StageLookup
+    last_position: int
+    tz: str
+    fallback_created_at: pd.Timestamp | None
+    product_aliases: dict[str, str]
+    seen: _SeenIds = field(default_factory=_SeenIds)
+    column_order: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.column_order = {name: position for position, name in enumerate(self.info.headers)}
+
+    def normalize(self, raw: RawChunk) -> tuple[pd.DataFrame, list[RowError]]:
+        mapping = self.mapping
+        columns = raw.columns
+        lines = raw.lines
+        n = len(raw)
+        problems = _Problems(lines, self.column_order)
+        out: dict[str, object] = {"line": lines}
+
+        id_column = mapping["external_id"]
+        ids = columns[id_column]
+        problems.add(ids == "", id_column, ids, gettext("external id is empty"))
+        duplicate, first_line = self.seen.check(ids, lines)
+        reasons = [
+            gettext("duplicate external id; first seen on line %(line)s") % {"line": line}
+            for line in first_line[duplicate]
+        ]
+        problems.add(duplicate, id_column, ids, reasons)
+        out["external_id"] = _text(ids)
+
+        dates = self._dates(columns, problems, n)
+        closing = np.where(np.isnat(dates["paid_at"]), dates["lost_at"], dates["paid_at"])
+        created = np.where(np.isnat(dates["created_at"]), closing, dates["created_at"])
+        if self.fallback_created_at is not None:
+            created[np.isnat(created)] = self.fallback_created_at.to_datetime64()
+        created_column = mapping["created_at"]
+        problems.add(
+            np.isnat(created) & (columns[created_column] == ""),
+            created_column,
+            "",
+            gettext("created date is empty"),
+        )
+
+        for name in MONEY_FIELDS:
+            column = mapping.get(name)
+            if column is None:
+                out[name] = _text(np.full(n, "", dtype=object))
+                continue
+            decimals, bad, negative = parse_decimals(columns[column])
+            problems.add(bad, column, columns[column], _number_reason())
+            if name == "amount":
+                problems.add(negative, column, columns[column], gettext("negative amount"))
+            out[name] = _text(decimals)
+
+        for name in FLAG_FIELDS:
+            column = mapping.get(name)
+            if column is None:
+                out[name] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+                continue
+            flags, bad = parse_booleans(columns[column])
+            problems.add(bad, column, columns[column], _flag_reason())
+            out[name] = flags
+
+        stage_column = mapping[CRM_STAGE]
+        pipelines = columns[mapping[PIPELINE]] if PIPELINE in mapping else None
+        position, won, lost, unknown = self.stages.lookup(columns[stage_column], pipelines)
+        problems.add(unknown, stage_column, columns[stage_column], self.stages.unknown_reason())
+        # Won deals reach the last stage; lost ones keep no stage (how far they got is unknown).
+        won |= position == self.last_position
+        position[won] = self.last_position
+        out["stage"] = pd.arrays.IntegerArray(position, (position < 0) | lost)
+        out["won"] = pd.arrays.BooleanArray(won, np.zeros(n, dtype=bool))
+        out["lost"] = pd.arrays.BooleanArray(lost, np.zeros(n, dtype=bool))
+
+        for name in TEXT_FIELDS:
+            out[name] = _text(columns[mapping[name]] if name in mapping else np.full(n, "", object))
+        if self.product_aliases and "product" in mapping:
+            products = columns[mapping["product"]]
+            out["product"] = _text(pd.Series(products, dtype=object).replace(self.product_aliases))
+        if "lost_reason" in mapping:
+            out["lost_reason"] = _text(np.where(lost, columns[mapping["lost_reason"]], ""))
+
+        out["created_at"] = _moments(created)
+        out["stage_at"] = _moments(dates["stage_at"])
+        # A closing date is a payment only for a won deal and a loss only for a lost one (for
+        # an open Bitrix24 deal it is just the expected date).
+        out["paid_at"] = _moments(np.where(won, dates["paid_at"], np.datetime64("NaT")))
+        out["lost_at"] = _moments(np.where(lost, dates["lost_at"], np.datetime64("NaT")))
+
+        frame = pd.DataFrame({name: out[name] for name in LEAD_COLUMNS})
+        if problems.bad.any():
+            frame = frame.loc[~problems.bad].reset_index(drop=True)
+        return frame, problems.errors()
+
+    def _dates(
+        self, columns: Mapping[str, np.ndarray], problems: _Problems, n: int
+    ) -> dict[str, np.ndarray]:
+        """Each date field as naive UTC datetime64[ns], each file column parsed once (paid_at
+        and lost_at may share the closing date)."""
+        parsed: dict[str, np.ndarray] = {}
+        dates: dict[str, np.ndarray] = {}
+        for name in DATE_FIELDS:
+            column = self.mapping.get(name)
+            if column is None:
+                dates[name] = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+                continue
+            if column not in parsed:
+                moments, bad = parse_datetimes(columns[column], self.tz)
+                problems.add(bad, column, columns[column], _date_reason())
+                parsed[column] = moments
+            dates[name] = parsed[column]
+        return dates
+
+
+def _text(values: np.ndarray | pd.Series) -> pd.Series:
+    return pd.Series(values, dtype="str")
+
+
+def _moments(values: np.ndarray) -> pd.Series:
+    """Naive UTC datetime64[ns] → the frame's tz-aware UTC column."""
+    return pd.Series(pd.DatetimeIndex(values.astype("datetime64[ns]"), tz="UTC"), dtype=UTC_DTYPE)
+
+
+def _date_reason() -> str:
+    return gettext("not a date; expected DD.MM.YYYY [HH:MM[:SS]] or YYYY-MM-DD [HH:MM[:SS]]")
+
+
+def _number_reason() -> str:
+    return gettext("not a number; expected an amount like 1 000 000,50 or 1000000.50")
+
+
+def _flag_reason() -> str:
+    return gettext("not a yes/no value; expected да/нет, yes/no, true/false or 1/0")

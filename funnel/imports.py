@@ -1,0 +1,323 @@
+"""File imports: upload → preview (detected preset, column and stage mapping) → confirm → a
+Celery job that parses in chunks, stages them, and writes everything in one transaction.
+
+The page and the API call these same functions. By default nothing is written when any row is
+bad (the report says why); with `valid_rows_only` the good rows are written and the bad ones
+reported. Re-importing the same file changes nothing; an updated export updates what changed.
+"""
+
+import csv
+import io
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from funnel import importers
+from funnel.ingest.loader import Loader
+from funnel.ingest.schema import LOST, WON, RowError
+from funnel.models import Funnel, ImportJob, SavedMapping, Source
+from salesplan.models import Membership
+
+logger = logging.getLogger(__name__)
+
+# Rows parsed and staged at a time: bounds memory (a chunk of 100,000 CRM rows is ~100 MB in
+# pandas) while keeping the per-chunk overhead small.
+CHUNK_ROWS = 100_000
+# The job page and API show this many errors; the downloadable report has all of them.
+ERRORS_SHOWN = 200
+PRESET_SOURCES = {
+    "amocrm": Source.AMOCRM,
+    "bitrix24": Source.BITRIX24,
+    "maven": Source.MAVEN,
+    "generic": Source.FILE,
+    "": Source.FILE,
+}
+
+
+def _path(job: ImportJob) -> Path:
+    return Path(job.file.path)
+
+
+def import_create(
+    *,
+    membership: Membership,
+    funnel: Funnel,
+    uploaded: UploadedFile,
+    preset: str | None = None,
+) -> ImportJob:
+    """Store the file and detect what it is. Raises ValidationError for a file it cannot
+    read (encoding, format), with a message for the user."""
+    job = ImportJob(
+        organization=membership.organization,
+        funnel=funnel,
+        created_by=membership,
+        original_name=Path(uploaded.name or "upload").name[:300],
+        preset=preset or "",
+        source=Source.FILE,
+    )
+    job.file.save(job.original_name, uploaded, save=False)
+    try:
+        info = importers.inspect_file(_path(job), filename=job.original_name)
+    except importers.ImportFileError as error:
+        job.file.delete(save=False)
+        raise ValidationError({"file": [str(error)]}) from error
+    job.preset = preset or importers.detect_preset(info.headers)
+    job.source = PRESET_SOURCES.get(job.preset, Source.FILE)
+    job.encoding = info.encoding or ""
+    job.delimiter = info.delimiter or ""
+    job.total_rows = info.total_rows
+    saved = SavedMapping.objects.filter(
+        organization=membership.organization,
+        header_signature=importers.header_signature(info.headers),
+    ).first()
+    job.mapping = saved.mapping if saved else importers.default_mapping(job.preset, info.headers)
+    job.stage_map = _default_stage_map(job, info)
+    job.save()
+    return job
+
+
+def _our_stages(funnel: Funnel) -> list[Any]:
+    return list(funnel.stages.order_by("position"))
+
+
+def _default_stage_map(job: ImportJob, info: Any) -> dict[str, str]:
+    if importers.missing_columns(job.mapping, info.headers):
+        return {}
+    stages = _our_stages(job.funnel)
+    raw = [value for value, _count in importers.crm_stages(_path(job), info, job.mapping)]
+    key_stage = next((s.name for s in stages if s.is_key_stage), None)
+    return importers.default_stage_map(
+        job.preset, raw, [s.name for s in stages], key_stage_name=key_stage
+    )
+
+
+def import_preview(job: ImportJob) -> dict[str, Any]:
+    """What the preview shows: the first rows, the mapping, the CRM's stages and where they go."""
+    info = importers.inspect_file(_path(job), filename=job.original_name)
+    missing = importers.missing_columns(job.mapping, info.headers)
+    stages = [] if missing else importers.crm_stages(_path(job), info, job.mapping)
+    return {
+        "headers": info.headers,
+        "sample": info.sample,
+        "total_rows": info.total_rows,
+        "encoding": info.encoding,
+        "delimiter": info.delimiter,
+        "preset": job.preset,
+        "mapping": job.mapping,
+        "missing_columns": missing,
+        "crm_stages": [
+            {"value": value, "count": count, "maps_to": job.stage_map.get(value, "")}
+            for value, count in stages
+        ],
+        "our_stages": [s.name for s in _our_stages(job.funnel)],
+        "fields": list(importers.MAPPABLE_FIELDS),
+        "required": list(importers.REQUIRED_FIELDS),
+    }
+
+
+def import_confirm(
+    *,
+    job: ImportJob,
+    mapping: dict[str, str] | None = None,
+    stage_map: dict[str, str] | None = None,
+    valid_rows_only: bool = False,
+) -> ImportJob:
+    """Check the mapping and queue the job (once the transaction commits)."""
+    if job.status != ImportJob.Status.PREVIEW:
+        raise ValidationError({"status": [_("This import has already been started.")]})
+    info = importers.inspect_file(_path(job), filename=job.original_name)
+    errors: dict[str, list[str]] = {}
+    if mapping is not None:
+        unknown = sorted(set(mapping.values()) - set(info.headers) - {""})
+        if unknown:
+            errors["mapping"] = [
+                _("The file has no column %(columns)s.") % {"columns": ", ".join(unknown)}
+            ]
+        job.mapping = {field: column for field, column in mapping.items() if column}
+    missing = importers.missing_columns(job.mapping, info.headers)
+    if missing:
+        errors.setdefault("mapping", []).append(
+            _("Map a column to each required field: %(fields)s.") % {"fields": ", ".join(missing)}
+        )
+    if stage_map is not None:
+        allowed = {s.name for s in _our_stages(job.funnel)} | {WON, LOST}
+        wrong = sorted(target for target in stage_map.values() if target and target not in allowed)
+        if wrong:
+            errors["stage_map"] = [
+                _("Unknown stage %(stages)s; use a stage of the funnel, “won” or “lost”.")
+                % {"stages": ", ".join(wrong)}
+            ]
+        job.stage_map = {raw: target for raw, target in stage_map.items() if target}
+    if errors:
+        raise ValidationError(errors)
+    if mapping is not None and not job.preset:
+        SavedMapping.objects.update_or_create(
+            organization=job.organization,
+            header_signature=importers.header_signature(info.headers),
+            defaults={"mapping": job.mapping},
+        )
+    job.valid_rows_only = valid_rows_only
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["mapping", "stage_map", "valid_rows_only", "status"])
+    job_id = job.pk
+    language = translation.get_language() or "ru"
+    transaction.on_commit(lambda: run_import.delay(job_id, language))
+    return job
+
+
+@shared_task(
+    name="funnel.run_import",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=60 * 60,
+)
+def run_import(job_id: int, language: str = "ru") -> None:
+    with translation.override(language):
+        import_run(job_id=job_id)
+
+
+def import_run(*, job_id: int) -> None:
+    """Claim the job (a conditional UPDATE, so two workers never run it twice), parse and
+    stage it chunk by chunk with progress, then write everything in one transaction."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), processed_rows=0
+    )
+    if claimed != 1:
+        return
+    job = ImportJob.objects.select_related("organization", "funnel").get(pk=job_id)
+    try:
+        _run(job)
+    except Exception as error:  # the job must end in a state the user can read
+        logger.exception("import %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            message=_("The import stopped: %(error)s") % {"error": error},
+        )
+
+
+def _run(job: ImportJob) -> None:
+    info = importers.inspect_file(_path(job), filename=job.original_name)
+    stages = _our_stages(job.funnel)
+    positions = {s.name: s.position for s in stages}
+    stage_map: dict[str, int | str] = {
+        raw: target if target in (WON, LOST) else positions[target]
+        for raw, target in job.stage_map.items()
+        if target in positions or target in (WON, LOST)
+    }
+    tz = ZoneInfo(job.organization.time_zone)
+    errors: list[RowError] = []
+    loader = Loader(organization=job.organization, funnel=job.funnel, source=job.source)
+    try:
+        for chunk in importers.read_leads(
+            _path(job),
+            info,
+            job.mapping,
+            stage_map,
+            last_position=stages[-1].position,
+            chunk_rows=CHUNK_ROWS,
+            tz=str(tz),
+            fallback_created_at=datetime.combine(
+                job.created_at.astimezone(tz).date(), datetime.min.time(), tzinfo=tz
+            ),
+        ):
+            loader.add("leads", chunk.frame)
+            errors.extend(chunk.errors)
+            ImportJob.objects.filter(pk=job.pk).update(
+                processed_rows=F("processed_rows") + chunk.rows
+            )
+        if errors and not job.valid_rows_only:
+            loader.abort()
+            _finish(
+                job,
+                ImportJob.Status.FAILED,
+                errors,
+                {},
+                [],
+                _(
+                    "Nothing was imported: %(count)s rows have errors. Fix them, or choose "
+                    "to import the valid rows only."
+                )
+                % {"count": len({e.line for e in errors})},
+            )
+            return
+        ImportJob.objects.filter(pk=job.pk).update(
+            message=_("Writing to the database…"), processed_rows=info.total_rows
+        )
+        with transaction.atomic():
+            result = loader.finish()
+    except BaseException:
+        loader.abort()
+        raise
+    _finish(
+        job, ImportJob.Status.DONE, errors + result.errors, result.counts, result.unknown_people, ""
+    )
+
+
+def _finish(
+    job: ImportJob,
+    status: str,
+    errors: list[RowError],
+    counts: dict[str, Any],
+    unknown_people: list[str],
+    message: str,
+) -> None:
+    report = ""
+    if errors:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([_("line"), _("column"), _("value"), _("reason")])
+        for error in sorted(errors, key=lambda e: (e.line, e.column)):
+            writer.writerow([error.line, error.column, error.value, error.reason])
+        name = f"{Path(job.original_name).stem}-errors.csv"
+        job.error_report.save(name, ContentFile(buffer.getvalue().encode("utf-8-sig")), save=False)
+        report = job.error_report.name
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        counts={**counts, "unknown_people": unknown_people},
+        error_count=len(errors),
+        errors=[e.as_dict() for e in sorted(errors, key=lambda e: (e.line, e.column))][
+            :ERRORS_SHOWN
+        ],
+        error_report=report,
+        message=message,
+    )
+
+
+def progress(job: ImportJob) -> dict[str, Any]:
+    """Percent, rows per second and the time left, for the progress bar and the API."""
+    total = max(job.total_rows, 1)
+    done = min(job.processed_rows, total)
+    elapsed = None
+    if job.started_at:
+        end = job.finished_at or timezone.now()
+        elapsed = max((end - job.started_at).total_seconds(), 0.001)
+    rate = done / elapsed if elapsed else None
+    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    # Parsing is most of the work; the final write takes the last tenth of the bar.
+    percent = 100 if finished else round(90 * done / total, 1)
+    eta = None
+    if rate and not finished:
+        eta = round((total - done) / rate + 0.1 * (elapsed or 0), 1)
+    return {
+        "percent": percent,
+        "processed_rows": done,
+        "total_rows": job.total_rows,
+        "rows_per_second": round(rate, 1) if rate else None,
+        "eta_seconds": eta,
+        "elapsed_seconds": round(elapsed, 1) if elapsed else None,
+    }

@@ -1,0 +1,28 @@
+"""Actuals tasks: thin, they take ids and call one service."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from funnel import webhooks
+
+# A webhook is a handful of leads (and one Bitrix24 REST call, 10 s at most): a minute is
+# plenty, and a stuck one must not hold a worker.
+WEBHOOK_SOFT_TIME_LIMIT_S = 60
+WEBHOOK_TIME_LIMIT_S = 90
+
+
+@shared_task(
+    name="funnel.process_webhook",
+    acks_late=True,  # idempotent: a redelivery after a worker crash changes nothing
+    # Only a transient database error is worth retrying; a body we cannot parse stays failed.
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=WEBHOOK_SOFT_TIME_LIMIT_S,
+    time_limit=WEBHOOK_TIME_LIMIT_S,
+)
+def process_webhook(record_id: int) -> str:
+    """Parse a stored webhook, load its leads, mark the record processed (or failed)."""
+    return webhooks.process_record(record_id=record_id)
