@@ -94,11 +94,32 @@ def test_create_org_command_refuses_a_weak_password():
     assert not Organization.objects.exists()
 
 
-def test_seed_demo_is_idempotent_and_has_every_role(capsys):
+def test_seed_demo_is_idempotent_and_has_every_role(capsys, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo")
-    counts = (Organization.objects.count(), Membership.objects.count())
+    from funnel.models import Lead, Payment, Spend, StageEvent
+
+    counts = (
+        Organization.objects.count(),
+        Membership.objects.count(),
+        Lead.objects.count(),
+        StageEvent.objects.count(),
+        Payment.objects.count(),
+        Spend.objects.count(),
+    )
     call_command("seed_demo")
-    assert (Organization.objects.count(), Membership.objects.count()) == counts
+    again = (
+        Organization.objects.count(),
+        Membership.objects.count(),
+        Lead.objects.count(),
+        StageEvent.objects.count(),
+        Payment.objects.count(),
+        Spend.objects.count(),
+    )
+    assert again == counts
+    assert counts[2] == 8800  # every opportunity of the Maven data set
+    # every agent's deals are matched to the member of that name
+    assert not Lead.objects.filter(responsible__isnull=True).exists()
     roles = set(Membership.objects.values_list("role", flat=True))
     assert roles == set(Role.values)
     assert Membership.objects.filter(role=Role.SALESPERSON).count() == 35  # sales_teams.csv
@@ -109,7 +130,8 @@ def test_seed_demo_is_idempotent_and_has_every_role(capsys):
     assert "salesplan-demo" in capsys.readouterr().out
 
 
-def test_demo_logins_work(client):
+def test_demo_logins_work(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo")
     for email in ("olga.owner@demo.salesplan.local", "maria.marketer@demo.salesplan.local"):
         assert client.login(username=email, password="salesplan-demo")

@@ -11,8 +11,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         organization, logins = demo.seed_people()
         plan = demo.seed_plan(organization)
+        actuals = demo.seed_actuals(organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization: {organization.name}"))
         self.stdout.write(f"Demo plan: {plan.name} (/plans/{plan.pk}/)")
+        self.stdout.write(
+            f"Maven CRM pipeline imported: {actuals['status']}, {actuals['counts']}, "
+            f"{actuals['errors']} rows reported"
+        )
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for login in logins:
             self.stdout.write(f"  {login.role:<22} {login.name:<22} {login.email}")
