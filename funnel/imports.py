@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from funnel import importers
 from funnel.ingest.loader import Loader
 from funnel.ingest.schema import LOST, WON, RowError
-from funnel.models import Funnel, ImportJob, SavedMapping, Source
+from funnel.models import Funnel, ImportJob, SavedMapping, Source, StageMapping
 from salesplan.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -97,9 +97,35 @@ def _default_stage_map(job: ImportJob, info: Any) -> dict[str, str]:
     stages = _our_stages(job.funnel)
     raw = [value for value, _count in importers.crm_stages(_path(job), info, job.mapping)]
     key_stage = next((s.name for s in stages if s.is_key_stage), None)
-    return importers.default_stage_map(
+    proposed = importers.default_stage_map(
         job.preset, raw, [s.name for s in stages], key_stage_name=key_stage
     )
+    # What the user chose last time for this funnel and CRM wins over the preset's guess.
+    saved = {
+        mapping.external: mapping.outcome or (mapping.stage.name if mapping.stage else "")
+        for mapping in StageMapping.objects.filter(
+            funnel=job.funnel, source=job.source, external__in=[r.casefold() for r in raw]
+        ).select_related("stage")
+    }
+    for value in raw:
+        if saved.get(value.casefold()):
+            proposed[value] = saved[value.casefold()]
+    return proposed
+
+
+def _remember_stage_map(job: ImportJob) -> None:
+    """Keep the confirmed stage mapping for the next export of this CRM into this funnel."""
+    stages = {s.name: s for s in _our_stages(job.funnel)}
+    for raw, target in job.stage_map.items():
+        StageMapping.objects.update_or_create(
+            funnel=job.funnel,
+            source=job.source,
+            external=raw.casefold()[:200],
+            defaults={
+                "stage": stages.get(target),
+                "outcome": target if target in (WON, LOST) else "",
+            },
+        )
 
 
 def import_preview(job: ImportJob) -> dict[str, Any]:
@@ -167,6 +193,7 @@ def import_confirm(
             header_signature=importers.header_signature(info.headers),
             defaults={"mapping": job.mapping},
         )
+    _remember_stage_map(job)
     job.valid_rows_only = valid_rows_only
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["mapping", "stage_map", "valid_rows_only", "status"])

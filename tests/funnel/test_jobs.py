@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db.models import Count
 from django.urls import reverse
 
 from funnel.models import ImportJob, Lead, Payment, StageEvent
@@ -215,3 +216,69 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     shutil.rmtree(tmp_path / "media", ignore_errors=True)
+
+
+def test_the_confirmed_stage_mapping_is_offered_again(
+    api_for, head, funnel, django_capture_on_commit_callbacks
+):
+    api = api_for(head)
+    first = upload(api, funnel).json()
+    chosen = stage_map_for(first["preview"]) | {"Переговоры": "Встреча проведена"}
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            f"/api/v1/imports/{first['id']}/confirm/",
+            {"stage_map": chosen, "valid_rows_only": True},
+            format="json",
+        )
+    second = upload(api, funnel).json()
+    offered = {s["value"]: s["maps_to"] for s in second["preview"]["crm_stages"]}
+    assert offered["Переговоры"] == "Встреча проведена"
+
+
+def test_maven_data_set_end_to_end_matches_pandas(
+    api_for, head, funnel, make_member, django_capture_on_commit_callbacks
+):
+    import pandas as pd
+
+    from salesplan.demo import DATA_DIR
+
+    # given every Maven agent as a member
+    pipeline = pd.read_csv(DATA_DIR / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    for name in sorted(set(pipeline["sales_agent"])):
+        member = make_member(Role.SALESPERSON)
+        member.user.first_name, member.user.last_name = name.split(" ", 1)
+        member.user.save()
+    api = api_for(head)
+    body = upload(api, funnel, DATA_DIR / "sales_pipeline.csv").json()
+    assert body["preset"] == "maven"
+    # when imported
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            f"/api/v1/imports/{body['id']}/confirm/",
+            {"stage_map": {s["value"]: s["maps_to"] for s in body["preview"]["crm_stages"]}},
+            format="json",
+        )
+    job = api.get(f"/api/v1/imports/{body['id']}/").json()
+    assert job["status"] == "done", job
+    # then the counts match an independent pandas computation of the file
+    stage_counts = pipeline["deal_stage"].value_counts()
+    reached = dict(
+        StageEvent.objects.filter(organization=funnel.organization)
+        .values_list("stage__name")
+        .annotate(n=Count("id"))
+    )
+    key_or_further = stage_counts["Engaging"] + stage_counts["Won"]
+    assert reached["Лид"] == len(pipeline)
+    assert reached["Встреча проведена"] == key_or_further
+    assert reached["Оплата"] == stage_counts["Won"]
+    per_agent = pipeline.groupby("sales_agent").size().to_dict()
+    stored = dict(
+        Lead.objects.filter(organization=funnel.organization)
+        .values("responsible__user__last_name")
+        .annotate(n=Count("id"))
+        .values_list("responsible__user__last_name", "n")
+    )
+    assert sum(stored.values()) == len(pipeline)
+    assert {name.split(" ", 1)[1]: n for name, n in per_agent.items()} == stored
+    won_value = pd.to_numeric(pipeline.loc[pipeline["deal_stage"] == "Won", "close_value"]).sum()
+    assert sum(Payment.objects.values_list("amount", flat=True)) == Decimal(str(won_value))
