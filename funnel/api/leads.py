@@ -12,6 +12,7 @@ from rest_framework import serializers, viewsets
 
 from funnel.events import organization_zone
 from funnel.models import Lead, Payment, StageEvent
+from salesplan.access import scoped
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.models import Membership, Role
 
@@ -25,7 +26,7 @@ def sees_only_own_leads(membership: Membership) -> bool:
 
 
 def leads_visible_to(membership: Membership) -> QuerySet[Lead]:
-    leads = Lead.objects.filter(organization=membership.organization)
+    leads = scoped(Lead, membership.organization)
     if sees_only_own_leads(membership):
         leads = leads.filter(responsible=membership)
     return leads
