@@ -37,3 +37,16 @@ def plan_metrics_sync(*, plan: SalesPlan) -> list[PlanMetric]:
     if existing:
         PlanMetric.objects.filter(pk__in=[m.pk for m in existing.values()]).delete()
     return kept
+
+
+def metric_update(
+    *, metric: PlanMetric, controllable: bool | None = None, weight: int | None = None
+) -> PlanMetric:
+    """The user's judgement on a metric: whether anyone in the team controls it, and how big
+    its slice of the pie is. Kept when the plan's metrics are re-synced."""
+    if controllable is not None:
+        metric.controllable = controllable
+    if weight is not None:
+        metric.weight = weight
+    metric.save(update_fields=["controllable", "weight"])
+    return metric

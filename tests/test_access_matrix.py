@@ -150,6 +150,12 @@ API_MATRIX = [
         None,
         statuses(200, editors=("owner", "head", "other_head", "viewer", "hunter"), denied=404),
     ),
+    (
+        "patch",
+        "/api/v1/metrics/{metric_paid}/",
+        {"weight": 3},
+        statuses(200, editors=EDIT_PLAN),
+    ),
     ("get", "/api/v1/plans/{plan}/pie/", None, READ),
     ("get", "/api/v1/plans/{plan}/responsibilities/", None, READ),
     ("get", "/api/v1/plans/{plan}/responsibilities/{responsibility}/", None, READ),

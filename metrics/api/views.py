@@ -1,14 +1,16 @@
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics.catalog import KINDS
 from metrics.models import PlanMetric
+from metrics.services import metric_update
 from salesplan.access import sees_only_own_metrics
 from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.permissions import CanEditPlans
 
 
 class PlanMetricSerializer(serializers.ModelSerializer):
@@ -33,6 +35,18 @@ class PlanMetricSerializer(serializers.ModelSerializer):
             "weight",
             "owners",
         ]
+        read_only_fields = [
+            "plan",
+            "key",
+            "kind",
+            "name",
+            "stage_position",
+            "planned_value",
+            "direction",
+            "unit",
+            "category",
+        ]
+        extra_kwargs = {"weight": {"min_value": 1, "max_value": 10}}
 
     def get_owners(self, metric: PlanMetric) -> list[int]:
         return [r.owner_id for r in metric.responsibilities.all() if r.parent_id is None]
@@ -48,12 +62,26 @@ class MetricKindSerializer(serializers.Serializer):
     per_stage = serializers.BooleanField()
 
 
-class MetricViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+class MetricViewSet(
+    OrganizationScopedMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """A plan's metrics with planned values and owners. Salespeople and marketers see the
-    metrics they hold; everyone else sees all."""
+    metrics they hold; everyone else sees all. The plan's editors may mark a metric as not
+    controllable (the pie then flags it if it has an owner) and change its weight on the pie."""
 
     serializer_class = PlanMetricSerializer
     organization_path = "plan__organization"
+    permission_classes = [CanEditPlans]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def perform_update(self, serializer: PlanMetricSerializer) -> None:
+        metric_update(
+            metric=serializer.instance,
+            controllable=serializer.validated_data.get("controllable"),
+            weight=serializer.validated_data.get("weight"),
+        )
 
     @extend_schema(parameters=[OpenApiParameter("plan", int), OpenApiParameter("category", str)])
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:

@@ -4,6 +4,7 @@ import copy
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from funnel.events import MAX_ITEMS
 from funnel.models import Call, Lead, Payment, RawRecord, Spend, StageEvent, Task
@@ -12,6 +13,15 @@ from tests.factories import MembershipFactory, OrganizationFactory
 from tests.salesplan.test_plans_api import WORKED_STAGES
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read the English messages (the UI defaults to Russian)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 ACTUALS = (Lead, StageEvent, Payment, Spend, Call, Task)
 

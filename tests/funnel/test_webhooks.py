@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 from django.db import OperationalError
 from django.test import Client
+from django.utils import translation
 
 from funnel import webhooks
 from funnel.models import Integration, Lead, Payment, RawRecord, StageEvent
@@ -24,6 +25,15 @@ from tests.factories import MembershipFactory, OrganizationFactory
 from tests.salesplan.test_plans_api import WORKED_STAGES
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read the English messages (the UI defaults to Russian)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 FORM = "application/x-www-form-urlencoded"

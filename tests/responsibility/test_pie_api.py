@@ -127,3 +127,19 @@ def test_metric_catalog_lists_every_kind(api_for, team):
     assert {"revenue", "cost_per_lead", "stage_conversion", "missed_call_rate"} <= codes
     cost = next(kind for kind in kinds if kind["code"] == "cost_per_lead")
     assert (cost["direction"], cost["category"], cost["unit"]) == ("lower", "marketing", "money")
+
+
+def test_marking_an_owned_metric_uncontrollable_is_flagged(api_for, team, plan_id):
+    api = api_for(team["head"])
+    metric = PlanMetric.objects.get(plan_id=plan_id, key="refusal_rate")
+    response = api.patch(f"/api/v1/metrics/{metric.pk}/", {"controllable": False}, format="json")
+    assert response.status_code == 200, response.json()
+    pie = api.get(f"/api/v1/plans/{plan_id}/pie/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert [f["code"] for f in pie["findings"]] == ["uncontrollable"]
+    # the judgement survives a re-sync of the plan's metrics
+    api.patch(f"/api/v1/plans/{plan_id}/", {"revenue_target": "1100000"}, format="json")
+    assert PlanMetric.objects.get(pk=metric.pk).controllable is False
+    # salespeople read their metrics but do not judge them
+    anna = api_for(team["anna"])
+    refused = anna.patch(f"/api/v1/metrics/{metric.pk}/", {"weight": 5}, format="json")
+    assert refused.status_code == 403
