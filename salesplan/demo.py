@@ -114,11 +114,13 @@ def seed_people() -> tuple[Organization, list[DemoLogin]]:
     return organization, logins
 
 
+# Conversions close to what the Maven pipeline shows (engaged ≈ 65 % of deals, won ≈ 75 % of
+# the engaged); Maven has no target-lead or scheduled stage, so those steps are set at 90 %.
 DEMO_STAGES = [
-    {"name": "Лид", "conversion": Decimal("0.6")},
-    {"name": "Целевой лид", "conversion": Decimal("0.25"), "is_target_lead": True},
-    {"name": "Встреча назначена", "conversion": Decimal("0.8")},
-    {"name": "Встреча проведена", "conversion": Decimal("0.4"), "is_key_stage": True},
+    {"name": "Лид", "conversion": Decimal("0.65")},
+    {"name": "Целевой лид", "conversion": Decimal("0.9"), "is_target_lead": True},
+    {"name": "Встреча назначена", "conversion": Decimal("0.9")},
+    {"name": "Встреча проведена", "conversion": Decimal("0.75"), "is_key_stage": True},
     {"name": "Оплата"},
 ]
 # Maven's list prices are dollars; the demo shows them in roubles at a fixed, made-up rate.
@@ -132,11 +134,10 @@ def _month_bounds(day: date) -> tuple[date, date]:
 
 
 @transaction.atomic
-def seed_plan(organization: Organization, today: date | None = None) -> SalesPlan:
-    """A funnel, the product list and this month's plan for the first team (idempotent)."""
+def seed_funnel(organization: Organization) -> Any:
+    """The demo funnel and the product list (idempotent)."""
     from funnel.models import Funnel
     from funnel.services import funnel_create
-    from salesplan.plan_services import TeamShare, plan_create
 
     funnel = Funnel.objects.filter(organization=organization, name="B2B").first()
     if funnel is None:
@@ -148,6 +149,17 @@ def seed_plan(organization: Organization, today: date | None = None) -> SalesPla
                 name=row["product"],
                 defaults={"price": Decimal(row["sales_price"]) * DEMO_RUB_PER_USD},
             )
+    return funnel
+
+
+def seed_plan(organization: Organization, today: date | None = None) -> SalesPlan:
+    """This month's plan for the first head of sales' team, its target set from the team's
+    history (a tenth above its median month), so the realism check has something to say
+    (idempotent: an existing plan of the month is kept)."""
+    from funnel.models import Funnel
+    from salesplan.plan_services import TeamShare, plan_create
+
+    funnel = Funnel.objects.get(organization=organization, name="B2B")
     start, end = _month_bounds(today or timezone.localdate())
     name = f"План {start:%m.%Y}"
     existing = SalesPlan.objects.filter(organization=organization, name=name).first()
@@ -164,6 +176,7 @@ def seed_plan(organization: Organization, today: date | None = None) -> SalesPla
             organization=organization, team=team, role=Role.SALESPERSON
         ).order_by("id")
     )
+    revenue_target, average_check = _targets_from_history(organization, funnel, team, start)
     shares = equal_shares(len(salespeople))
     owner = Membership.objects.filter(organization=organization, role=Role.OWNER).first()
     return plan_create(
@@ -174,16 +187,36 @@ def seed_plan(organization: Organization, today: date | None = None) -> SalesPla
         period_kind="month",
         period_start=start,
         period_end=end,
-        revenue_target=Decimal(1_000_000) * len(salespeople),
-        average_check=Decimal(50_000),
-        cost_per_lead=Decimal(500),
+        revenue_target=revenue_target,
+        average_check=average_check,
+        cost_per_lead=Decimal(1500),
         calls_per_lead=Decimal(3),
-        max_calls_per_day=65,
+        max_calls_per_day=40,
         max_meetings_per_day=4,
         status="active",
         sales_team=team,
         team=[TeamShare(m, s) for m, s in zip(salespeople, shares, strict=True)],
     )
+
+
+def _targets_from_history(
+    organization: Organization, funnel: Any, team: Team | None, start: date
+) -> tuple[Decimal, Decimal]:
+    """A tenth above the team's median month of revenue; the average check of its deals."""
+    from statistics import median
+
+    from funnel.selectors import plan_history
+
+    probe = SalesPlan(organization=organization, funnel=funnel, sales_team=team, period_start=start)
+    history = plan_history(plan=probe)
+    if history is None:
+        return Decimal(1_000_000), Decimal(50_000)
+    last = funnel.stages.order_by("-position").values_list("name", flat=True).first()
+    revenue = [month.revenue for month in history.months if month.revenue]
+    deals = sum(month.stages.get(last, 0) for month in history.months)
+    target = (Decimal(median(revenue)) * Decimal("1.1")).quantize(Decimal("-1E5"))
+    check = (sum(revenue) / max(deals, 1)).quantize(Decimal("-1E3"))
+    return max(target, Decimal(100_000)), max(check, Decimal(1_000))
 
 
 # The Maven data set's amounts are dollars; the demo shows roubles at this made-up rate.
@@ -224,10 +257,10 @@ def seed_actuals(organization: Organization, today: date | None = None) -> dict[
     from django.core.files import File
 
     from funnel import imports
-    from funnel.models import Funnel, ImportJob
+    from funnel.models import ImportJob
 
     today = today or timezone.localdate()
-    funnel = Funnel.objects.get(organization=organization, name="B2B")
+    funnel = seed_funnel(organization)
     owner = Membership.objects.get(organization=organization, role=Role.OWNER)
     with tempfile.TemporaryDirectory() as workdir:
         path = Path(workdir) / "maven_sales_pipeline_shifted.csv"

@@ -4,12 +4,13 @@ A plan is turned into a JSON *snapshot* of its inputs (what PlanVersion stores),
 decomposition, of the live plan or of an old version, is computed from such a snapshot.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from salesplan import planning
 from salesplan.models import CalendarDay, Organization, SalesPlan
@@ -171,7 +172,12 @@ def plan_input_from_snapshot(
 
 
 def plan_input_for(plan: SalesPlan) -> PlanInput:
-    return plan_input_from_snapshot(snapshot_of(plan), calendar=calendar_for(plan.organization))
+    """The saved plan with its funnel's history (the months before it) for the realism check."""
+    from funnel.selectors import plan_history
+
+    return plan_input_from_snapshot(
+        snapshot_of(plan), calendar=calendar_for(plan.organization), history=plan_history(plan=plan)
+    )
 
 
 def decomposition_for(plan: SalesPlan) -> Decomposition:
@@ -182,8 +188,15 @@ def decomposition_for(plan: SalesPlan) -> Decomposition:
 
 
 def finding_text(finding: Finding) -> str:
-    """Translate the English template first, then fill in the numbers."""
-    return gettext(finding.message).format(**finding.params)
+    """Translate the English template first, then fill in the numbers (a month "2026-11"
+    reads "11.2026" in Russian and "November 2026" in English)."""
+    params = dict(finding.params)
+    month = params.get("month")
+    if isinstance(month, str) and re.fullmatch(r"\d{4}-\d{2}", month):
+        day = date(int(month[:4]), int(month[5:]), 1)
+        english = (get_language() or "ru").startswith("en")
+        params["month"] = day.strftime("%B %Y") if english else day.strftime("%m.%Y")
+    return gettext(finding.message).format(**params)
 
 
 def translate_errors(errors: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:

@@ -10,8 +10,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization, logins = demo.seed_people()
-        plan = demo.seed_plan(organization)
         actuals = demo.seed_actuals(organization)
+        plan = demo.seed_plan(organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization: {organization.name}"))
         self.stdout.write(f"Demo plan: {plan.name} (/plans/{plan.pk}/)")
         self.stdout.write(
