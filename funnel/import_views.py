@@ -75,9 +75,27 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "imports/list.html", {"form": form, "jobs": jobs})
 
 
+TABLE_LABELS = {
+    "leads": gettext_lazy("Leads"),
+    "stage_events": gettext_lazy("Stage events"),
+    "payments": gettext_lazy("Payments"),
+    "spend": gettext_lazy("Marketing spend"),
+    "calls": gettext_lazy("Calls"),
+    "tasks": gettext_lazy("Tasks"),
+}
+
+
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    context: dict[str, Any] = {"job": job, "progress": imports.progress(job)}
+    context: dict[str, Any] = {
+        "job": job,
+        "progress": imports.progress(job),
+        "result_rows": [
+            {"label": TABLE_LABELS.get(table, table), **counts}
+            for table, counts in job.counts.items()
+            if isinstance(counts, dict)
+        ],
+    }
     if job.status == ImportJob.Status.PREVIEW:
         context["preview"] = _preview_context(job)
     return render(request, "imports/detail.html", context)
