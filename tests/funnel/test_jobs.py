@@ -188,7 +188,9 @@ def test_the_pages_drive_the_same_import(
     result = page.get(reverse("import_detail", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "done", job.message
-    assert "leads" in result.content.decode()
+    assert "Лиды" in result.content.decode()  # the result table, in the default language
+    labels = [row["label"] for row in result.context["result_rows"]]
+    assert [str(label) for label in labels][:1] == ["Лиды"]
 
 
 @pytest.mark.redis
