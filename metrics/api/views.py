@@ -1,11 +1,12 @@
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metrics.catalog import KINDS
+from metrics.catalog import KINDS, Category
 from metrics.models import PlanMetric
 from metrics.services import metric_update
 from salesplan.access import sees_only_own_metrics
@@ -94,8 +95,13 @@ class MetricViewSet(
         params = self.request.query_params
         if params.get("plan", "").isdigit():
             queryset = queryset.filter(plan_id=int(params["plan"]))
-        if params.get("category"):
-            queryset = queryset.filter(category=params["category"])
+        category = params.get("category")
+        if category:
+            if category not in {c.value for c in Category}:
+                raise serializers.ValidationError(
+                    {"category": [gettext("Use marketing, sales or management.")]}
+                )
+            queryset = queryset.filter(category=category)
         if sees_only_own_metrics(self.membership):
             queryset = queryset.filter(responsibilities__owner=self.membership).distinct()
         return queryset.order_by("plan_id", "id")

@@ -143,3 +143,12 @@ def test_marking_an_owned_metric_uncontrollable_is_flagged(api_for, team, plan_i
     anna = api_for(team["anna"])
     refused = anna.patch(f"/api/v1/metrics/{metric.pk}/", {"weight": 5}, format="json")
     assert refused.status_code == 403
+
+
+def test_metric_filters_refuse_what_they_do_not_know(api_for, team, plan_id):
+    api = api_for(team["head"])
+    assert api.get(f"/api/v1/metrics/?plan={plan_id}&category=marketing").status_code == 200
+    for bad in ("weather", "sales\x00"):
+        response = api.get("/api/v1/metrics/", {"category": bad}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        assert "category" in response.json()
