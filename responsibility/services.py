@@ -69,16 +69,26 @@ def pie_propose_default(*, plan: SalesPlan, only_unowned: bool = True) -> int:
     last_position = max((m.stage_position or 0 for m in metrics), default=0)
     views = [metric_view(metric, last_position) for metric in metrics]
     proposal = default_assignments(views, seats)
-    by_key: dict[str, Responsibility] = {}
-    for assignment in proposal:  # parents come before their children
-        row = Responsibility.objects.create(
+    # Two inserts whatever the size: the owners first, then the team splits below them.
+    tops = Responsibility.objects.bulk_create(
+        Responsibility(plan=plan, metric_id=int(a.metric), owner_id=int(a.owner), share=a.share)
+        for a in proposal
+        if a.parent is None
+    )
+    by_key = {
+        a.key: row for a, row in zip([a for a in proposal if a.parent is None], tops, strict=True)
+    }
+    Responsibility.objects.bulk_create(
+        Responsibility(
             plan=plan,
-            metric_id=int(assignment.metric),
-            owner_id=int(assignment.owner),
-            share=assignment.share,
-            parent=by_key.get(assignment.parent) if assignment.parent else None,
+            metric_id=int(a.metric),
+            owner_id=int(a.owner),
+            share=a.share,
+            parent=by_key[a.parent],
         )
-        by_key[assignment.key] = row
+        for a in proposal
+        if a.parent is not None
+    )
     _bump(plan, None)
     return len(proposal)
 

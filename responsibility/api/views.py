@@ -21,7 +21,7 @@ from responsibility import services
 from responsibility.models import Responsibility
 from responsibility.selectors import pie_tree
 from salesplan.access import can_edit_plan, get_scoped_or_404, membership_for
-from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error
+from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error, expected_version
 from salesplan.api.permissions import IsOrganizationMember
 from salesplan.models import Membership, SalesPlan
 
@@ -39,17 +39,6 @@ def _conflict(stale: services.StalePie) -> Response:
         },
         status=status.HTTP_409_CONFLICT,
     )
-
-
-def _expected(request: Request) -> int | None:
-    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-    value = header or (request.data.get("pie_version") if hasattr(request.data, "get") else None)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise serializers.ValidationError({"pie_version": [_("A whole number.")]}) from None
 
 
 class PlanScopedMixin(OrganizationScopedMixin):
@@ -148,7 +137,7 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
                 owner=data["owner"],
                 parent=data.get("parent"),
                 share=data.get("share", Decimal(1)),
-                expected_pie_version=_expected(request),
+                expected_pie_version=expected_version(request, "pie_version"),
             )
         except services.StalePie as stale:
             return _conflict(stale)
@@ -166,7 +155,7 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
                 responsibility=row,
                 owner=serializer.validated_data.get("owner"),
                 share=serializer.validated_data.get("share"),
-                expected_pie_version=_expected(request),
+                expected_pie_version=expected_version(request, "pie_version"),
             )
         except services.StalePie as stale:
             return _conflict(stale)
@@ -179,7 +168,7 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         self.check_can_edit()
         try:
             services.responsibility_delete(
-                responsibility=row, expected_pie_version=_expected(request)
+                responsibility=row, expected_pie_version=expected_version(request, "pie_version")
             )
         except services.StalePie as stale:
             return _conflict(stale)
@@ -215,7 +204,9 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             shares.append((member, item["share"]))
         try:
             children = services.responsibility_split(
-                responsibility=row, shares=shares, expected_pie_version=_expected(request)
+                responsibility=row,
+                shares=shares,
+                expected_pie_version=expected_version(request, "pie_version"),
             )
         except services.StalePie as stale:
             return _conflict(stale)
@@ -244,7 +235,7 @@ class PieResetView(PlanScopedMixin, APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, plan_pk: int) -> Response:
         self.check_can_edit()
-        expected = _expected(request)
+        expected = expected_version(request, "pie_version")
         if expected is not None and expected != self.plan.pie_version:
             return _conflict(services.StalePie(self.plan.pie_version))
         services.pie_propose_default(plan=self.plan, only_unowned=False)

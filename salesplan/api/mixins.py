@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from salesplan.access import membership_for, scoped
@@ -41,3 +42,19 @@ def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(error, "error_dict"):
         return serializers.ValidationError(error.message_dict)
     return serializers.ValidationError({"non_field_errors": error.messages})
+
+
+def expected_version(request: Any, field: str) -> int | None:
+    """The version the caller read, for optimistic concurrency: the `If-Match` header (the
+    ETag we sent) wins over a `field` in the body; None when the caller sent neither."""
+    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    data = request.data if hasattr(request.data, "get") else {}
+    value, name = (header, "If-Match") if header else (data.get(field), field)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise serializers.ValidationError(
+            {name: [gettext('Send the version you read as a whole number, e.g. "3".')]}
+        ) from None

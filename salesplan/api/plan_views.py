@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from salesplan import plan_services
 from salesplan.access import can_edit_plan
-from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error
+from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error, expected_version
 from salesplan.api.permissions import CanEditPlans, CanEditSettings, IsOrganizationMember
 from salesplan.api.plan_serializers import (
     CalendarDaySerializer,
@@ -51,25 +51,6 @@ def _plan_input_error(error: PlanInputError) -> serializers.ValidationError:
 
 def _etag(plan: SalesPlan) -> str:
     return f'"{plan.version}"'
-
-
-def _expected_version(request: Request) -> int | None:
-    """The version the caller read: If-Match (the ETag) wins over a `version` field."""
-    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-    if header:
-        try:
-            return int(header)
-        except ValueError:
-            raise serializers.ValidationError(
-                {"If-Match": ['Send the ETag you received, e.g. "3".']}
-            ) from None
-    value = request.data.get("version") if hasattr(request.data, "get") else None
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise serializers.ValidationError({"version": ["A whole number."]}) from None
 
 
 class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
@@ -131,7 +112,7 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         plan = self.get_object()
-        expected = _expected_version(request)
+        expected = expected_version(request, "version")
         serializer = self.get_serializer(plan, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         if "sales_team" in serializer.validated_data and not can_edit_plan(
