@@ -1,5 +1,6 @@
 """The pie page: sunburst, findings, and forms to reassign owners and cut the team split."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -75,6 +76,18 @@ def _respond(request: HttpRequest, plan: SalesPlan) -> HttpResponse:
     return redirect("pie", plan_id=plan.pk)
 
 
+def _apply(request: HttpRequest, change: Callable[[], object], success: str) -> None:
+    """Run one pie change and say how it went; a stale pie or bad input changes nothing."""
+    try:
+        change()
+    except services.StalePie:
+        messages.error(request, _(STALE_MESSAGE))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+
+
 @require_POST
 def pie_assign(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan(request, plan_id)
@@ -85,7 +98,8 @@ def pie_assign(request: HttpRequest, plan_id: int) -> HttpResponse:
         messages.error(request, _("Choose an owner."))
         return _respond(request, plan)
     data = form.cleaned_data
-    try:
+
+    def change() -> object:
         if data.get("responsibility"):
             row = get_scoped_or_404(
                 Responsibility,
@@ -94,28 +108,21 @@ def pie_assign(request: HttpRequest, plan_id: int) -> HttpResponse:
                 pk=data["responsibility"],
                 plan=plan,
             )
-            services.responsibility_reassign(
+            return services.responsibility_reassign(
                 responsibility=row, owner=data["owner"], expected_pie_version=data["pie_version"]
             )
-        else:
-            metric = get_scoped_or_404(
-                PlanMetric,
-                plan.organization,
-                path="plan__organization",
-                pk=data.get("metric") or 0,
-                plan=plan,
-            )
-            services.responsibility_assign(
-                plan=plan,
-                metric=metric,
-                owner=data["owner"],
-                expected_pie_version=data["pie_version"],
-            )
-        messages.success(request, _("Owner saved."))
-    except services.StalePie:
-        messages.error(request, _(STALE_MESSAGE))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        metric = get_scoped_or_404(
+            PlanMetric,
+            plan.organization,
+            path="plan__organization",
+            pk=data.get("metric") or 0,
+            plan=plan,
+        )
+        return services.responsibility_assign(
+            plan=plan, metric=metric, owner=data["owner"], expected_pie_version=data["pie_version"]
+        )
+
+    _apply(request, change, _("Owner saved."))
     return _respond(request, plan)
 
 
@@ -140,17 +147,15 @@ def pie_split(request: HttpRequest, plan_id: int) -> HttpResponse:
         pk=form.cleaned_data["responsibility"],
         plan=plan,
     )
-    try:
-        services.responsibility_split(
+    _apply(
+        request,
+        lambda: services.responsibility_split(
             responsibility=row,
             shares=form.cleaned_data["shares"],
             expected_pie_version=form.cleaned_data["pie_version"],
-        )
-        messages.success(request, _("Team split saved."))
-    except services.StalePie:
-        messages.error(request, _(STALE_MESSAGE))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        ),
+        _("Team split saved."),
+    )
     return _respond(request, plan)
 
 
