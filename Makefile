@@ -21,6 +21,7 @@ install: $(STAMP)
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py refresh_plans --missing
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: web, Celery worker and beat (Ctrl-C stops all)"; \
@@ -37,6 +38,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -48,6 +50,7 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/decompose.py
+	$(BIN)/python bench/query_counts.py
 
 clean:
 	rm -rf var/*.sqlite3 var/staticfiles

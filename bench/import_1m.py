@@ -4,8 +4,8 @@ two floors measured in the same run on the same PostgreSQL.
     .venv/bin/python bench/import_1m.py                 # 1,000,000 leads (~3,000,000 events)
     .venv/bin/python bench/import_1m.py --leads 100000  # a smaller run
 
-- import: `funnel.imports` (upload → confirm → the job the page and the API run), in a child
-  process whose peak memory (max RSS) is measured;
+- import: `funnel.services.imports` (upload → confirm → the job the page and the API run),
+  in a child process whose peak memory (max RSS) is measured;
 - floor a: a plain `COPY` of the same file into a bare table of its columns;
 - floor b: plain `COPY`s of exactly the rows the import wrote (leads, stage events, payments),
   dumped, then loaded into empty tables with the same indexes and constraints (foreign keys
@@ -142,8 +142,8 @@ def child_import(url: str, path: str, organization_id: int) -> None:
     setup_django(url)
     from django.core.files import File
 
-    from funnel import imports
     from funnel.models import Funnel, ImportJob
+    from funnel.services import imports
     from salesplan.models import Membership, Role
 
     funnel = Funnel.objects.get(organization_id=organization_id, name="Bench")
@@ -277,7 +277,7 @@ def floor_database(organization_id: int, workdir: Path) -> tuple[float, dict[str
 def prepare_organization() -> int:
     from decimal import Decimal
 
-    from funnel.services import funnel_create
+    from funnel.services.funnels import funnel_create
     from salesplan.models import Role
     from salesplan.services import member_add, organization_create, user_create
 

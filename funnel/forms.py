@@ -1,6 +1,6 @@
-"""Forms of the funnel pages: a name and a formset of stages, conversions typed in percent.
-funnel.services validates the stages (exactly one key stage, ...) and its errors are put back
-on the row they concern."""
+"""Forms of the funnel pages: a name and a formset of stages, conversions typed in percent;
+the upload of a CRM export. funnel.services checks the name and the stages (exactly one key
+stage, ...) and its errors are put back on the field or row they concern."""
 
 from decimal import Decimal
 from typing import Any
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funnel.models import Funnel
 from salesplan.access import scoped
-from salesplan.plan_forms import PercentField
+from salesplan.fields import PercentField
 
 # Blank rows under the last stage, so a funnel can grow without JavaScript.
 EXTRA_STAGE_ROWS = 2
@@ -28,15 +28,6 @@ class FunnelForm(forms.Form):
         if funnel is not None:
             kwargs.setdefault("initial", {"name": funnel.name})
         super().__init__(*args, **kwargs)
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        clash = scoped(Funnel, self.organization).filter(name=name)
-        if self.funnel is not None:
-            clash = clash.exclude(pk=self.funnel.pk)
-        if clash.exists():
-            raise ValidationError(_("A funnel with this name already exists."))
-        return name
 
 
 class StageForm(forms.Form):
@@ -109,11 +100,15 @@ def stages_of(formset: Any) -> tuple[list[dict[str, Any]], list[StageForm]]:
     return stages, rows
 
 
-def add_stage_errors(error: ValidationError, rows: list[StageForm]) -> list[str]:
-    """Put "stages[i].field" errors on row i; return the errors about the funnel as a whole."""
+def add_stage_errors(error: ValidationError, rows: list[StageForm], form: FunnelForm) -> list[str]:
+    """Put "stages[i].field" errors on row i and "name" on the name; return the errors about
+    the funnel's stages as a whole."""
     general: list[str] = []
     messages = error.message_dict if hasattr(error, "error_dict") else {"stages": error.messages}
     for key, texts in messages.items():
+        if key == "name":
+            form.add_error("name", texts)
+            continue
         if key.startswith("stages[") and "]" in key:
             index = int(key[len("stages[") : key.index("]")])
             field = key.partition("].")[2] or None
@@ -122,3 +117,28 @@ def add_stage_errors(error: ValidationError, rows: list[StageForm]) -> list[str]
                 continue
         general.extend(texts)
     return general
+
+
+# --- uploading a CRM export -------------------------------------------------------------------
+
+PRESETS = [
+    ("", _("Detect from the headers")),
+    ("amocrm", "amoCRM"),
+    ("bitrix24", "Bitrix24"),
+    ("maven", "Maven CRM"),
+    ("generic", _("Salesplan template")),
+]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("CRM export (CSV or XLSX)"))
+    funnel = forms.ModelChoiceField(queryset=Funnel.objects.none(), label=_("Funnel"))
+    preset = forms.ChoiceField(choices=PRESETS, required=False, label=_("Format"))
+
+    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        funnels = scoped(Funnel, organization)
+        self.fields["funnel"].queryset = funnels
+        only = list(funnels[:2])
+        if len(only) == 1:  # most teams have one funnel: choose it for them
+            self.fields["funnel"].initial = only[0]

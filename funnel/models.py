@@ -1,4 +1,5 @@
-"""Funnels and their ordered stages (actuals that flow through them come in later issues)."""
+"""Funnels and their ordered stages; the actuals that flow through them (leads, stage events,
+payments, spend, calls, tasks), and how they arrive (imports, webhooks, integrations)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -348,6 +349,10 @@ class ImportJob(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=4, blank=True)
+    # What the upload's inspection found (funnel.importers.FileInfo.to_json) and the CRM's
+    # stages with their row counts: the preview and the job read these, not the file.
+    file_info = models.JSONField(default=dict)
+    crm_stages = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)  # our field → the file's column
     stage_map = models.JSONField(default=dict)  # the CRM's stage → our stage name / won / lost
     valid_rows_only = models.BooleanField(default=False)

@@ -1,68 +1,68 @@
-"""Reads of actuals, set-based: one aggregate query per table."""
+"""Reads of the funnel app, always through salesplan.access: a salesperson sees their own
+leads (salesplan.access.lead_rows), imports are the settings editors'."""
 
-from datetime import date
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Prefetch, Q, QuerySet
 
-from funnel.models import Payment, StageEvent
-from salesplan.access import scoped
-from salesplan.models import SalesPlan
-from salesplan.planning import History, MonthStat
+from funnel.importers.batch import organization_zone
+from funnel.models import ImportJob, Lead, Payment, StageEvent
+from salesplan.access import access_object, visible
+from salesplan.models import Membership
 
-# How far back the realism check looks: a year shows every season once.
-HISTORY_MONTHS = 12
-
-
-def _months_back(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
+# The import list shows the latest this many jobs.
+IMPORTS_LISTED = 50
 
 
-def plan_history(*, plan: SalesPlan, months: int = HISTORY_MONTHS) -> History | None:
-    """The plan's funnel in the months before the plan: stage volumes and revenue per month
-    (the organization's local months). A team's plan looks at the leads of that team's
-    people. Months without any actuals are left out (not imported is not zero); None when
-    there is nothing."""
-    tz = ZoneInfo(plan.organization.time_zone)
-    start = _months_back(plan.period_start.replace(day=1), months)
-    end = plan.period_start.replace(day=1)
-    who = Q()
-    if plan.sales_team_id:
-        who = Q(lead__responsible__team_id=plan.sales_team_id)
-    events = (
-        scoped(StageEvent, plan.organization)
-        .filter(who, stage__funnel_id=plan.funnel_id)
-        .filter(reached_at__date__gte=start, reached_at__date__lt=end)
-        .annotate(month=TruncMonth("reached_at", tzinfo=tz))
-        .values("month", "stage__name")
-        .annotate(count=Count("id"))
-    )
-    volumes: dict[date, dict[str, int]] = {}
-    for row in events:
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        volumes.setdefault(month, {})[row["stage__name"]] = row["count"]
-    if not volumes:
-        return None
-    revenue = {
-        (row["month"].date() if hasattr(row["month"], "date") else row["month"]): row["total"]
-        for row in scoped(Payment, plan.organization)
-        .filter(who, lead__funnel_id=plan.funnel_id)
-        .filter(paid_at__date__gte=start, paid_at__date__lt=end)
-        .annotate(month=TruncMonth("paid_at", tzinfo=tz))
-        .values("month")
-        .annotate(total=Sum("amount"))
-    }
-    stage_names = list(plan.funnel.stages.order_by("position").values_list("name", flat=True))
-    return History(
-        months=tuple(
-            MonthStat(
-                month=month,
-                stages={name: counts.get(name, 0) for name in stage_names},
-                revenue=revenue.get(month) or Decimal(0),
-            )
-            for month, counts in sorted(volumes.items())
+def _local_midnight(day: date, zone: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def lead_list(*, member: Membership, filters: dict[str, Any]) -> QuerySet[Lead]:
+    """The leads a member may see, filtered; days are the organization's local days."""
+    leads = visible(member, Lead).select_related("current_stage", "responsible__user")
+    if filters.get("external_id"):
+        leads = leads.filter(external_id=filters["external_id"])
+    if filters.get("stage"):
+        leads = leads.filter(current_stage_id=filters["stage"])
+    if filters.get("reached_stage"):
+        leads = leads.filter(stage_events__stage_id=filters["reached_stage"])
+    if filters.get("member"):
+        leads = leads.filter(responsible_id=filters["member"])
+    if filters.get("channel"):
+        # Exact, as marketing spend is keyed by the channel as written.
+        leads = leads.filter(channel=filters["channel"])
+    if filters.get("search"):
+        text = filters["search"]
+        leads = leads.filter(
+            Q(name__icontains=text) | Q(company__icontains=text) | Q(external_id__icontains=text)
         )
+    zone = organization_zone(member.organization.time_zone)
+    if filters.get("start"):
+        leads = leads.filter(created_at__gte=_local_midnight(filters["start"], zone))
+    if filters.get("end"):
+        leads = leads.filter(created_at__lt=_local_midnight(filters["end"] + timedelta(1), zone))
+    return leads.order_by("-created_at", "-id")
+
+
+def lead_with_history() -> QuerySet[Lead]:
+    """Leads with their stage events (funnel order) and payments, for a lead's detail."""
+    return Lead.objects.select_related("current_stage", "responsible__user").prefetch_related(
+        Prefetch(
+            "stage_events",
+            queryset=StageEvent.objects.select_related("stage", "member__user").order_by(
+                "stage__position"
+            ),
+        ),
+        Prefetch("payments", queryset=Payment.objects.order_by("paid_at", "id")),
     )
+
+
+def import_list(*, member: Membership) -> QuerySet[ImportJob]:
+    return visible(member, ImportJob).select_related("funnel")[:IMPORTS_LISTED]
+
+
+def access_import(member: Membership, pk: Any) -> ImportJob:
+    """An import job of the member's organization; only settings editors see them (403)."""
+    return access_object(member, ImportJob.objects.select_related("funnel"), pk, edit=True)

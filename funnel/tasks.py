@@ -1,14 +1,31 @@
-"""Actuals tasks: thin, they take ids and call one service."""
+"""Actuals jobs: thin, they take ids and call one service."""
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import translation
 
-from funnel import webhooks
+from funnel.services import imports, webhooks
 
 # A webhook is a handful of leads (and one Bitrix24 REST call, 10 s at most): a minute is
 # plenty, and a stuck one must not hold a worker.
 WEBHOOK_SOFT_TIME_LIMIT_S = 60
 WEBHOOK_TIME_LIMIT_S = 90
+# A million-row export imports in about three minutes here; an hour is a stuck job.
+IMPORT_TIME_LIMIT_S = 60 * 60
+
+
+@shared_task(
+    name="funnel.run_import",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=IMPORT_TIME_LIMIT_S,
+)
+def run_import(job_id: int, language: str = "ru") -> None:
+    """Run a confirmed import (its messages in the language of the person who confirmed it)."""
+    with translation.override(language):
+        imports.import_run(job_id=job_id)
 
 
 @shared_task(

@@ -1,11 +1,16 @@
+"""Pages of funnels and file imports."""
+
 from django.urls import path
 
-from funnel import import_views
+from funnel.views import funnels, imports
 
 urlpatterns = [
-    path("imports/", import_views.import_list, name="import_list"),
-    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
-    path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
-    path("imports/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
-    path("imports/<int:pk>/errors.csv", import_views.import_errors, name="import_errors"),
+    path("funnels/", funnels.funnel_list, name="funnel_list"),
+    path("funnels/new/", funnels.funnel_create, name="funnel_create"),
+    path("funnels/<int:pk>/edit/", funnels.funnel_edit, name="funnel_edit"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
 ]

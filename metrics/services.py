@@ -1,42 +1,65 @@
-"""Writes of plan metrics: instantiated from the catalog and the plan's decomposition."""
+"""Writes of plan metrics: a plan's metrics follow its decomposition (the plans layer computes
+it once per save and passes the planned metrics in)."""
+
+from collections.abc import Sequence
 
 from django.db import transaction
 
-from metrics.catalog import CATALOG, plan_metrics
+from metrics.catalog import CATALOG, PlannedMetric
 from metrics.models import PlanMetric
-from salesplan.models import SalespersonKind, SalesPlan
-from salesplan.plan_engine import plan_input_for
-from salesplan.planning import decompose
+from salesplan.models import SalesPlan
+
+# Columns the decomposition sets; `controllable` and `weight` are the user's and survive.
+PLANNED_COLUMNS = (
+    "kind",
+    "name",
+    "stage_position",
+    "planned_value",
+    "direction",
+    "unit",
+    "category",
+)
+
+
+def _apply(metric: PlanMetric, item: PlannedMetric) -> None:
+    kind = CATALOG[item.kind]
+    metric.kind = item.kind
+    metric.name = item.stage_name if item.kind == "stage_volume" else item.name
+    metric.stage_position = item.stage_position
+    metric.planned_value = item.planned_value
+    metric.direction = kind.direction
+    metric.unit = kind.unit
+    metric.category = kind.category.value
 
 
 @transaction.atomic
-def plan_metrics_sync(*, plan: SalesPlan) -> list[PlanMetric]:
-    """Upsert the plan's metrics by key with their planned values; drop those the plan no
-    longer has (their responsibilities go with them). Idempotent."""
-    plan_input = plan_input_for(plan)
-    decomposition = decompose(plan_input)
-    has_farmers = plan.members.filter(membership__salesperson_kind=SalespersonKind.FARMER).exists()
-    wanted = plan_metrics(plan_input, decomposition, has_farmers=has_farmers)
+def plan_metrics_sync(*, plan: SalesPlan, planned: Sequence[PlannedMetric]) -> None:
+    """Upsert the plan's metrics by key with their planned values and drop those the plan no
+    longer has (their responsibilities go with them). Idempotent; four queries whatever the
+    number of metrics (read, insert, update, delete)."""
     existing = {metric.key: metric for metric in PlanMetric.objects.filter(plan=plan)}
-    kept: list[PlanMetric] = []
-    for item in wanted:
-        kind = CATALOG[item.kind]
-        metric = existing.pop(item.key, None) or PlanMetric(plan=plan, key=item.key)
-        metric.kind = item.kind
-        metric.name = item.stage_name if item.kind == "stage_volume" else item.name
-        metric.stage_position = item.stage_position
-        metric.planned_value = item.planned_value
-        metric.direction = kind.direction
-        metric.unit = kind.unit
-        metric.category = kind.category.value
-        if metric.pk is None:
+    new: list[PlanMetric] = []
+    changed: list[PlanMetric] = []
+    for item in planned:
+        metric = existing.pop(item.key, None)
+        if metric is None:
+            metric = PlanMetric(plan=plan, key=item.key)
+            kind = CATALOG[item.kind]
             metric.controllable = kind.controllable
             metric.weight = kind.weight
-        metric.save()
-        kept.append(metric)
+            _apply(metric, item)
+            new.append(metric)
+            continue
+        before = tuple(getattr(metric, column) for column in PLANNED_COLUMNS)
+        _apply(metric, item)
+        if tuple(getattr(metric, column) for column in PLANNED_COLUMNS) != before:
+            changed.append(metric)
+    if new:
+        PlanMetric.objects.bulk_create(new)
+    if changed:
+        PlanMetric.objects.bulk_update(changed, PLANNED_COLUMNS)
     if existing:
         PlanMetric.objects.filter(pk__in=[m.pk for m in existing.values()]).delete()
-    return kept
 
 
 def metric_update(

@@ -1,7 +1,7 @@
 """Rules of the responsibility pie, each a pure function returning findings (DOMAIN idea 3).
 
 Inputs are plain frozen dataclasses so the rules are tested without a database. Messages are
-English templates marked for translation; `salesplan.plan_engine.finding_text` translates.
+English templates marked for translation; `salesplan.plans.presentation.finding_text` translates.
 """
 
 from collections import defaultdict

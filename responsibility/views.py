@@ -17,8 +17,8 @@ from responsibility.charts import pie_sunburst
 from responsibility.forms import AssignForm, SplitForm
 from responsibility.models import Responsibility
 from responsibility.selectors import pie_tree
-from salesplan.access import can_edit_plan, get_scoped_or_404, membership_for
-from salesplan.models import Role, SalesPlan
+from salesplan.access import access_object, access_plan, may_edit_plan, require_membership
+from salesplan.models import Membership, Role, SalesPlan
 
 STALE_MESSAGE = gettext_noop(
     "Someone else changed this pie after you opened it. Their change is shown below; "
@@ -26,19 +26,14 @@ STALE_MESSAGE = gettext_noop(
 )
 
 
-def _plan(request: HttpRequest, plan_id: int) -> SalesPlan:
-    membership = membership_for(request)
-    assert membership is not None
-    return get_scoped_or_404(
-        SalesPlan.objects.select_related("organization", "funnel"),
-        membership.organization,
-        pk=plan_id,
-    )
+def _plan(request: HttpRequest, plan_id: int, *, edit: bool = False) -> SalesPlan:
+    """The plan (to change its pie: one the member may edit), through salesplan.access."""
+    return access_plan(require_membership(request), plan_id, edit=edit)
 
 
 def _context(request: HttpRequest, plan: SalesPlan) -> dict[str, Any]:
     tree = pie_tree(plan)
-    editable = can_edit_plan(membership_for(request), plan)
+    editable = may_edit_plan(require_membership(request), plan)
     split_forms = {}
     if editable:
         for owner in tree["owners"]:
@@ -61,6 +56,11 @@ def _context(request: HttpRequest, plan: SalesPlan) -> dict[str, Any]:
         "split_forms": split_forms,
         "errors": [f for f in tree["findings"] if f["severity"] == "error"],
     }
+
+
+def _responsibility(member: Membership, plan: SalesPlan, pk: object) -> Responsibility:
+    queryset = Responsibility.objects.filter(plan=plan).select_related("plan")
+    return access_object(member, queryset, pk, edit=True)
 
 
 def pie_page(request: HttpRequest, plan_id: int) -> HttpResponse:
@@ -90,9 +90,8 @@ def _apply(request: HttpRequest, change: Callable[[], object], success: str) -> 
 
 @require_POST
 def pie_assign(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = _plan(request, plan_id)
-    if not can_edit_plan(membership_for(request), plan):
-        return render(request, "403.html", status=403)
+    plan = _plan(request, plan_id, edit=True)
+    member = require_membership(request)
     form = AssignForm(request.POST, plan=plan)
     if not form.is_valid():
         messages.error(request, _("Choose an owner."))
@@ -101,22 +100,15 @@ def pie_assign(request: HttpRequest, plan_id: int) -> HttpResponse:
 
     def change() -> object:
         if data.get("responsibility"):
-            row = get_scoped_or_404(
-                Responsibility,
-                plan.organization,
-                path="plan__organization",
-                pk=data["responsibility"],
-                plan=plan,
-            )
+            row = _responsibility(member, plan, data["responsibility"])
             return services.responsibility_reassign(
                 responsibility=row, owner=data["owner"], expected_pie_version=data["pie_version"]
             )
-        metric = get_scoped_or_404(
-            PlanMetric,
-            plan.organization,
-            path="plan__organization",
-            pk=data.get("metric") or 0,
-            plan=plan,
+        metric = access_object(
+            member,
+            PlanMetric.objects.filter(plan=plan).select_related("plan"),
+            data.get("metric") or 0,
+            edit=True,
         )
         return services.responsibility_assign(
             plan=plan, metric=metric, owner=data["owner"], expected_pie_version=data["pie_version"]
@@ -128,9 +120,7 @@ def pie_assign(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 def pie_split(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = _plan(request, plan_id)
-    if not can_edit_plan(membership_for(request), plan):
-        return render(request, "403.html", status=403)
+    plan = _plan(request, plan_id, edit=True)
     form = SplitForm(request.POST, plan=plan)
     if not form.is_valid():
         problems = "; ".join(
@@ -140,13 +130,7 @@ def pie_split(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
         messages.error(request, problems or _("Check the shares."))
         return _respond(request, plan)
-    row = get_scoped_or_404(
-        Responsibility,
-        plan.organization,
-        path="plan__organization",
-        pk=form.cleaned_data["responsibility"],
-        plan=plan,
-    )
+    row = _responsibility(require_membership(request), plan, form.cleaned_data["responsibility"])
     _apply(
         request,
         lambda: services.responsibility_split(
@@ -161,9 +145,7 @@ def pie_split(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 def pie_reset(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = _plan(request, plan_id)
-    if not can_edit_plan(membership_for(request), plan):
-        return render(request, "403.html", status=403)
+    plan = _plan(request, plan_id, edit=True)
     if request.POST.get("pie_version") != str(plan.pie_version):
         messages.error(request, _(STALE_MESSAGE))
     else:

@@ -1,3 +1,3 @@
-from salesplan.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""Salesplan: the project package and the kernel (organizations, people, access, plans' data,
+the pure planning engine). Empty on purpose: importing `salesplan.planning` loads neither
+Django nor Celery; the Celery app is loaded by SalesplanConfig.ready()."""

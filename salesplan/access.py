@@ -1,19 +1,39 @@
-"""The one place that decides which organization a user acts in and what they may see.
+"""Who may see and do what: the one place that decides it.
 
-Every selector, view and API call goes through `organization_for()` / `scoped()`: no query
-reaches the database without an organization filter.
+Three parts, used by every page and every API view:
+
+1. The organization of a request: `membership_for(request)` (the membership the request acts
+   as), `organization_for(request)`, and `scoped()` (no query reaches the database without an
+   organization filter).
+2. The rules of the roles (DOMAIN section 2): `may_edit_settings`, `may_create_plans`,
+   `may_edit_plan`, `lead_rows`, `metric_rows`, …
+3. The kinds of objects fetched by id, each with its rules (`KINDS`), and
+   `access_object(member, queryset, pk, edit=…)`: fetch, scope to the organization, check the
+   role, and raise 404 (another organization's object, or a row the member may not see) or 403
+   (seen, but the role may not do that). `access_plan` is its typed form for plans; the apps
+   name their objects the same way (`funnel.selectors.access_import`, …).
+
+The kernel imports no app, so the kinds name their models by label ("funnel.Lead"); the app
+passes its queryset in.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 
-from salesplan.models import Membership, Organization
+from salesplan.models import Membership, Organization, Role, SalesPlan, Team
 
 M = TypeVar("M", bound=models.Model)
 
 SESSION_ORGANIZATION_KEY = "organization_id"
+
+# --- 1. the organization of a request -------------------------------------------------------
 
 
 def memberships_of(user: Any) -> models.QuerySet[Membership]:
@@ -52,6 +72,17 @@ def organization_for(request: HttpRequest) -> Organization:
     return membership.organization
 
 
+def require_membership(
+    request: HttpRequest, allowed: Callable[[Membership], bool] | None = None
+) -> Membership:
+    """The member a page acts as (MembershipMiddleware answers first for anyone else); with
+    `allowed` (a rule below, e.g. may_edit_settings) 403 for a member it refuses."""
+    membership = membership_for(request)
+    if membership is None or (allowed is not None and not allowed(membership)):
+        raise PermissionDenied
+    return membership
+
+
 def scoped(
     queryset: models.QuerySet[M] | models.Manager[M] | type[M],
     organization: Organization,
@@ -79,48 +110,196 @@ def get_scoped_or_404(
         raise Http404("Not found") from exc
 
 
-# --- what a role may do (DOMAIN section 2: roles) ---------------------------------------------
+# --- 2. the rules of the roles --------------------------------------------------------------
 #
 # owner            everything in the organization
 # head of sales    plans and pies of the teams they lead (and department plans with no team),
-#                  funnels, products and the calendar; reads the rest
-# salesperson,     read plans, the pie and their own metrics; write nothing but their profile
-# marketer
+#                  funnels, products, the calendar, imports and integrations; reads the rest
+# salesperson      read plans and the pie; their own metrics and their own leads
+# marketer         read plans and the pie; their own metrics
 # viewer           read only
 
-
-def can_edit_settings(membership: Membership | None) -> bool:
-    """Funnels, products and the working calendar: the planning inputs of the department."""
-    from salesplan.models import Role
-
-    return membership is not None and membership.role in (Role.OWNER, Role.HEAD_OF_SALES)
+SETTINGS_EDITORS = frozenset({Role.OWNER, Role.HEAD_OF_SALES})
 
 
-def led_team_ids(membership: Membership) -> set[int]:
-    from salesplan.models import Team
+def may_edit_settings(member: Membership | None) -> bool:
+    """Funnels, products, the working calendar, imports and CRM integrations: the planning
+    inputs and the actuals of the department."""
+    return member is not None and member.role in SETTINGS_EDITORS
 
-    return set(
-        scoped(Team, membership.organization).filter(head=membership).values_list("id", flat=True)
+
+def may_manage_members(member: Membership | None) -> bool:
+    return member is not None and member.role == Role.OWNER
+
+
+def led_team_ids(member: Membership) -> set[int]:
+    """The teams a head of sales leads. Cached on the membership: asked once per request."""
+    cached = getattr(member, "_led_team_ids", None)
+    if cached is None:
+        cached = set(
+            scoped(Team, member.organization).filter(head=member).values_list("id", flat=True)
+        )
+        member._led_team_ids = cached
+    return cached
+
+
+def may_plan_for(member: Membership | None, team_id: int | None) -> bool:
+    """May create or edit a plan of this team (None: the whole department). The owner
+    always; a head of sales for the teams they lead and for department plans; nobody else."""
+    if member is None:
+        return False
+    if member.role == Role.OWNER:
+        return True
+    if member.role != Role.HEAD_OF_SALES:
+        return False
+    return team_id is None or team_id in led_team_ids(member)
+
+
+def may_create_plans(member: Membership | None) -> bool:
+    """May create some plan (for the department or a team they lead)."""
+    return may_plan_for(member, None)
+
+
+def may_edit_plan(member: Membership | None, plan: SalesPlan) -> bool:
+    """A plan and its pie (its responsibilities, its metrics' weights)."""
+    return may_plan_for(member, plan.sales_team_id)
+
+
+def sees_only_own_metrics(member: Membership) -> bool:
+    return member.role in (Role.SALESPERSON, Role.MARKETER)
+
+
+def sees_only_own_leads(member: Membership) -> bool:
+    """A salesperson sees the leads they are responsible for; every other role sees all."""
+    return member.role == Role.SALESPERSON
+
+
+def metric_rows(member: Membership) -> Q:
+    """The metrics a member sees: salespeople and marketers those they hold (or hold a share
+    of); everyone else all of them."""
+    if sees_only_own_metrics(member):
+        return Q(responsibilities__owner=member)
+    return Q()
+
+
+def lead_rows(member: Membership) -> Q:
+    return Q(responsible=member) if sees_only_own_leads(member) else Q()
+
+
+# --- 3. the kinds of objects, and access_object ---------------------------------------------
+
+
+def _anyone(member: Membership) -> bool:
+    return True
+
+
+def _everything(member: Membership) -> Q:
+    return Q()
+
+
+def _nobody(member: Membership, obj: Any) -> bool:
+    return False
+
+
+def _settings_editor(member: Membership, obj: Any) -> bool:
+    return may_edit_settings(member)
+
+
+def _plan_editor(member: Membership, obj: Any) -> bool:
+    return may_edit_plan(member, obj if isinstance(obj, SalesPlan) else obj.plan)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a member may do with one kind of object."""
+
+    label: str  # the model's "app_label.ModelName"
+    organization: str = "organization"  # the lookup to the organization
+    read: Callable[[Membership], bool] = _anyone  # may read any of them at all (else 403)
+    rows: Callable[[Membership], Q] = _everything  # which of them (others: 404)
+    edit: Callable[[Membership, Any], bool] = _nobody  # may change or delete this one (403)
+    distinct: bool = False  # `rows` joins a to-many relation
+
+
+KINDS: dict[str, Kind] = {
+    kind.label: kind
+    for kind in (
+        Kind("salesplan.SalesPlan", edit=_plan_editor),
+        Kind("salesplan.PlanVersion", organization="plan__organization"),
+        Kind("salesplan.Product", edit=_settings_editor),
+        Kind("salesplan.CalendarDay", edit=_settings_editor),
+        Kind("salesplan.Membership"),
+        Kind("funnel.Funnel", edit=_settings_editor),
+        Kind("funnel.Lead", rows=lead_rows),
+        Kind("funnel.ImportJob", read=may_edit_settings, edit=_settings_editor),
+        # Integrations hold the secrets CRMs post with: reading them is editing.
+        Kind("funnel.Integration", read=may_edit_settings, edit=_settings_editor),
+        Kind("funnel.RawRecord", read=may_edit_settings, edit=_settings_editor),
+        Kind(
+            "metrics.PlanMetric",
+            organization="plan__organization",
+            rows=metric_rows,
+            edit=_plan_editor,
+            distinct=True,
+        ),
+        Kind("responsibility.Responsibility", organization="plan__organization", edit=_plan_editor),
     )
+}
 
 
-def can_edit_plan(membership: Membership | None, plan: Any = None) -> bool:
-    """A plan and its pie: the owner always; a head of sales for their team's plans and for
-    department plans without a team; nobody else. Without a plan: may they create one."""
-    from salesplan.models import Role
-
-    if membership is None:
-        return False
-    if membership.role == Role.OWNER:
-        return True
-    if membership.role != Role.HEAD_OF_SALES:
-        return False
-    if plan is None or plan.sales_team_id is None:
-        return True
-    return plan.sales_team_id in led_team_ids(membership)
+def kind_of(queryset: models.QuerySet[Any] | type[models.Model]) -> Kind:
+    model = queryset if isinstance(queryset, type) else queryset.model
+    return KINDS[model._meta.label]
 
 
-def sees_only_own_metrics(membership: Membership) -> bool:
-    from salesplan.models import Role
+def visible(
+    member: Membership, queryset: models.QuerySet[M] | models.Manager[M] | type[M]
+) -> models.QuerySet[M]:
+    """The objects of this kind the member sees: their organization's, and of those the rows
+    their role shows (a salesperson: their own leads). None for a role closed to the kind."""
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    elif isinstance(queryset, models.Manager):
+        queryset = queryset.all()
+    kind = kind_of(queryset)
+    if not kind.read(member):
+        return queryset.none()
+    rows = scoped(queryset, member.organization, path=kind.organization).filter(kind.rows(member))
+    return rows.distinct() if kind.distinct else rows
 
-    return membership.role in (Role.SALESPERSON, Role.MARKETER)
+
+def access_object(
+    member: Membership,
+    queryset: models.QuerySet[M] | models.Manager[M] | type[M],
+    pk: Any,
+    *,
+    edit: bool = False,
+) -> M:
+    """Fetch one object for a member: 404 for another organization's object or a row their
+    role does not show, 403 for a role that may not read this kind, or (edit=True) may not
+    change this object."""
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    kind = kind_of(queryset)
+    scope = scoped(queryset, member.organization, path=kind.organization)
+    try:
+        obj = scope.filter(kind.rows(member)).distinct().get(pk=pk)
+    except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found") from exc
+    if not kind.read(member) or (edit and not kind.edit(member, obj)):
+        raise PermissionDenied(gettext("Your role does not allow this action."))
+    return obj
+
+
+def may_edit(member: Membership, obj: models.Model) -> bool:
+    """What `access_object(..., edit=True)` would allow, for showing or hiding a button."""
+    return kind_of(type(obj)).edit(member, obj)
+
+
+def plans_queryset() -> models.QuerySet[SalesPlan]:
+    return SalesPlan.objects.select_related("organization", "funnel", "sales_team")
+
+
+def access_plan(member: Membership, pk: Any, *, edit: bool = False) -> SalesPlan:
+    """A plan of the member's organization; edit=True: one they may change (and its pie)."""
+    return access_object(member, plans_queryset(), pk, edit=edit)

@@ -3,8 +3,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from salesplan.errors import error_dict
+from salesplan.fields import LocalizedDecimalField, MoneyField, date_widget
 from salesplan.models import CURRENCY_CHOICES, Invitation, Membership, Organization, Role, Team
 from salesplan.services import normalize_email
 
@@ -151,3 +154,40 @@ class TeamForm(forms.Form):
         if Team.objects.filter(organization=self.organization, name=name).exists():
             raise forms.ValidationError(_("A team with this name already exists."))
         return name
+
+
+# --- planning inputs: products and the calendar ---------------------------------------------------
+# These forms only read what was typed; salesplan.services checks it (the API calls the same).
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=200, label=_("Name"))
+    price = MoneyField(label=_("Price"), min_value=None)
+    margin_pct = LocalizedDecimalField(
+        label=_("Gross margin, %"), required=False, max_digits=5, decimal_places=2
+    )
+
+
+class CalendarDayForm(forms.Form):
+    WORKING, DAY_OFF = "working", "off"
+
+    date = forms.DateField(label=_("Date"), widget=date_widget())
+    kind = forms.ChoiceField(
+        label=_("The day is"),
+        choices=[(WORKING, _("a working day")), (DAY_OFF, _("a day off"))],
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "date": data["date"],
+            "is_working": data["kind"] == self.WORKING,
+            "note": data["note"],
+        }
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError next to the fields it names (the rest above the form)."""
+    for key, messages in error_dict(error).items():
+        form.add_error(key if key in form.fields else None, messages)

@@ -1,13 +1,29 @@
-"""Writes of the core domain: organizations, people, invitations."""
+"""Writes of the core domain: organizations, people, invitations; products and the working
+calendar (the planning inputs every plan shares)."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salesplan.models import Invitation, Membership, Organization, Role, Team
+from salesplan import signals
+from salesplan.access import scoped
+from salesplan.models import (
+    CalendarDay,
+    Invitation,
+    Membership,
+    Organization,
+    Product,
+    Role,
+    Team,
+)
 
 User = get_user_model()
 
@@ -172,3 +188,124 @@ def profile_update(
         fields.append("last_name")
     if fields:
         user.save(update_fields=fields)
+
+
+# --- planning inputs: products and the working calendar -------------------------------------------
+
+# A gross margin is a percentage of the price.
+MAX_MARGIN_PCT = Decimal(100)
+
+
+def _product_errors(
+    *,
+    organization: Organization,
+    name: str,
+    price: Decimal | None,
+    margin_pct: Decimal | None,
+    product: Product | None = None,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("Give the product a name.")]
+    else:
+        clash = scoped(Product, organization).filter(name=name)
+        if product is not None:
+            clash = clash.exclude(pk=product.pk)
+        if clash.exists():
+            errors["name"] = [_("A product with this name already exists.")]
+    if price is None or price <= 0:
+        errors["price"] = [_("Must be greater than zero.")]
+    if margin_pct is not None and not Decimal(0) <= margin_pct <= MAX_MARGIN_PCT:
+        errors["margin_pct"] = [_("A gross margin is between 0 and 100 % of the price.")]
+    return errors
+
+
+@transaction.atomic
+def product_create(
+    *,
+    organization: Organization,
+    name: str,
+    price: Decimal | None,
+    margin_pct: Decimal | None = None,
+    is_active: bool = True,
+) -> Product:
+    """A product the plans' mix can take; the page and the API check it the same way."""
+    name = (name or "").strip()
+    errors = _product_errors(
+        organization=organization, name=name, price=price, margin_pct=margin_pct
+    )
+    if errors:
+        raise ValidationError(errors)
+    return Product.objects.create(
+        organization=organization,
+        name=name,
+        price=price,
+        margin_pct=margin_pct,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def product_update(*, product: Product, **fields: Any) -> Product:
+    """Change a product; plans with it in their mix follow a new price or margin."""
+    name = (fields.get("name", product.name) or "").strip()
+    price = fields.get("price", product.price)
+    margin_pct = fields.get("margin_pct", product.margin_pct)
+    errors = _product_errors(
+        organization=product.organization,
+        name=name,
+        price=price,
+        margin_pct=margin_pct,
+        product=product,
+    )
+    if errors:
+        raise ValidationError(errors)
+    repriced = (price, margin_pct) != (product.price, product.margin_pct)
+    product.name, product.price, product.margin_pct = name, price, margin_pct
+    product.is_active = fields.get("is_active", product.is_active)
+    product.save()
+    if repriced:
+        signals.product_repriced.send(sender=Product, product=product)
+    return product
+
+
+def _calendar_clash(
+    organization: Organization, day: date, calendar_day: CalendarDay | None = None
+) -> dict[str, list[str]]:
+    clash = scoped(CalendarDay, organization).filter(date=day)
+    if calendar_day is not None:
+        clash = clash.exclude(pk=calendar_day.pk)
+    return {"date": [_("This day is already in the calendar.")]} if clash.exists() else {}
+
+
+@transaction.atomic
+def calendar_day_add(
+    *, organization: Organization, date: date, is_working: bool, note: str = ""
+) -> CalendarDay:
+    """Make a day working or off for this organization (against the production calendar)."""
+    errors = _calendar_clash(organization, date)
+    if errors:
+        raise ValidationError(errors)
+    return CalendarDay.objects.create(
+        organization=organization, date=date, is_working=is_working, note=note
+    )
+
+
+@transaction.atomic
+def calendar_day_update(*, calendar_day: CalendarDay, **fields: Any) -> CalendarDay:
+    errors = _calendar_clash(
+        calendar_day.organization, fields.get("date", calendar_day.date), calendar_day
+    )
+    if errors:
+        raise ValidationError(errors)
+    for name in ("date", "is_working", "note"):
+        if name in fields:
+            setattr(calendar_day, name, fields[name])
+    calendar_day.save()
+    return calendar_day
+
+
+@transaction.atomic
+def calendar_day_delete(*, calendar_day: CalendarDay) -> None:
+    """Drop the organization's own entry: the day follows the production calendar again."""
+    calendar_day.delete()

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "funnel",
     "responsibility",
     "metrics",
+    "salesplan.plans",
 ]
 
 MIDDLEWARE = [
@@ -123,8 +124,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TIMEZONE = "Europe/Moscow"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-# Task modules outside an app's tasks.py.
-CELERY_IMPORTS = ("funnel.imports",)
 
 # E-mail: console in development, any SMTP server through EMAIL_URL (smtp://user:pass@host:587).
 EMAIL_URL = os.environ.get("EMAIL_URL", "consolemail://")

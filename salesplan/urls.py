@@ -1,15 +1,63 @@
+"""Routing: every page and every API endpoint. The top of the layers (it imports every app)."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from funnel.api import events as events_api
+from funnel.api import integrations as integrations_api
+from funnel.api.imports import ImportViewSet
+from funnel.api.leads import LeadViewSet
+from funnel.api.views import FunnelViewSet
+from metrics.api.views import MetricViewSet
+from responsibility.api.views import PieResetView, PieView, ResponsibilityViewSet
 from salesplan import views
+from salesplan.api import views as core_api
 from salesplan.forms import EmailAuthenticationForm
+from salesplan.plans.api.views import PlanViewSet
+
+# --- the REST API (/api/v1/) --------------------------------------------------------------------
+
+router = DefaultRouter()
+router.register("funnels", FunnelViewSet, basename="funnel")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("products", core_api.ProductViewSet, basename="product")
+router.register("calendar-days", core_api.CalendarDayViewSet, basename="calendar-day")
+router.register("metrics", MetricViewSet, basename="metric")
+router.register("imports", ImportViewSet, basename="import")
+router.register(
+    r"plans/(?P<plan_pk>\d+)/responsibilities", ResponsibilityViewSet, basename="responsibility"
+)
+router.register("leads", LeadViewSet, basename="lead")
+router.register("integrations", integrations_api.IntegrationViewSet, basename="integration")
+
+api_urlpatterns = [
+    path("auth/token/", core_api.token_view, name="api_token"),
+    path("me/", core_api.MeView.as_view(), name="api_me"),
+    path("members/", core_api.MemberListView.as_view(), name="api_members"),
+    path("plans/<int:plan_pk>/pie/", PieView.as_view(), name="api_pie"),
+    path("plans/<int:plan_pk>/pie/reset/", PieResetView.as_view(), name="api_pie_reset"),
+    path("events/", events_api.EventsView.as_view(), name="api_events"),
+    path(
+        "integrations/amocrm/<str:secret>/",
+        integrations_api.amocrm_webhook,
+        name="api_webhook_amocrm",
+    ),
+    path(
+        "integrations/bitrix24/<str:secret>/",
+        integrations_api.bitrix24_webhook,
+        name="api_webhook_bitrix24",
+    ),
+    *router.urls,
+]
+
+# --- pages --------------------------------------------------------------------------------------
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
@@ -20,13 +68,19 @@ urlpatterns = [
     path("people/", views.members, name="members"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("organization/switch/", views.organization_switch, name="organization_switch"),
-    path("", include("salesplan.plan_urls")),
+    path("settings/", views.settings_home, name="settings"),
+    path("settings/products/", views.product_list, name="product_list"),
+    path("settings/calendar/", views.calendar, name="calendar"),
+    path(
+        "settings/calendar/<int:pk>/delete/", views.calendar_day_delete, name="calendar_day_delete"
+    ),
+    path("", include("salesplan.plans.urls")),
     path("", include("responsibility.urls")),
     path("", include("funnel.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("salesplan.api.urls")),
+    path("api/v1/", include(api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # A page for people: DRF views skip LoginRequiredMiddleware, so ask for sign-in here.
     path(

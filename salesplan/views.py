@@ -1,11 +1,14 @@
-"""Pages of the core domain. Views only route: forms validate, services write."""
+"""Pages of the core domain: signing up, people and invitations, the organization switch, the
+health check, and the planning inputs every plan shares (products, the working calendar).
+Views only route: forms read, services check and write, salesplan.access authorizes."""
 
-from typing import Any
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,45 +19,29 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from salesplan import selectors, services
-from salesplan.access import SESSION_ORGANIZATION_KEY, membership_for, memberships_of
-from salesplan.forms import InvitationAcceptForm, InvitationForm, SignupForm, TeamForm
-from salesplan.models import Invitation, SalesPlan
-from salesplan.plan_engine import decomposition_for, verdict_label
-from salesplan.planning import PlanInputError
+from salesplan.access import (
+    SESSION_ORGANIZATION_KEY,
+    access_object,
+    may_edit_settings,
+    may_manage_members,
+    memberships_of,
+    require_membership,
+)
+from salesplan.fields import month_from
+from salesplan.forms import (
+    CalendarDayForm,
+    InvitationAcceptForm,
+    InvitationForm,
+    ProductForm,
+    SignupForm,
+    TeamForm,
+    add_service_errors,
+)
+from salesplan.models import CalendarDay, Invitation
+from salesplan.planning import RUSSIAN_CALENDAR
+from salesplan.planning.calendar import month_end
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    membership = membership_for(request)
-    assert membership is not None  # MembershipMiddleware guarantees it
-    organization = membership.organization
-    today = timezone.localdate()
-    plans = list(selectors.current_plans(organization=organization, day=today))
-    context = {
-        "summary": selectors.organization_summary(organization=organization),
-        "today": today,
-        "plans": [_plan_card(plan) for plan in plans],
-        "slices": selectors.my_slices(membership=membership, plans=plans),
-        "today_plans": [
-            numbers
-            for plan in plans
-            if (numbers := selectors.today_plan(membership=membership, plan=plan, day=today))
-        ]
-        if membership.is_salesperson
-        else [],
-    }
-    return render(request, "home.html", context)
-
-
-def _plan_card(plan: SalesPlan) -> dict[str, Any]:
-    try:
-        decomposition = decomposition_for(plan)
-    except PlanInputError:
-        return {"plan": plan, "decomposition": None}
-    return {
-        "plan": plan,
-        "decomposition": decomposition,
-        "verdict_label": verdict_label(decomposition.verdict),
-    }
+ONE_DAY = timedelta(days=1)
 
 
 @login_not_required
@@ -79,10 +66,9 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 def members(request: HttpRequest) -> HttpResponse:
-    membership = membership_for(request)
-    assert membership is not None
+    membership = require_membership(request)
     organization = membership.organization
-    can_manage = membership.can_manage_members
+    can_manage = may_manage_members(membership)
     invite_form = InvitationForm(organization=organization, prefix="invite")
     team_form = TeamForm(organization=organization, prefix="team")
     if request.method == "POST":
@@ -209,3 +195,73 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "down" if down else "ok", "down": down, "checks": checks},
         status=503 if down else 200,
     )
+
+
+# --- planning inputs: products and the working calendar -------------------------------------------
+
+
+def settings_home(request: HttpRequest) -> HttpResponse:
+    return redirect("product_list")
+
+
+def product_list(request: HttpRequest) -> HttpResponse:
+    member = require_membership(request)
+    organization = member.organization
+    form = ProductForm()
+    if request.method == "POST":
+        require_membership(request, may_edit_settings)
+        form = ProductForm(request.POST)
+        if form.is_valid():
+            try:
+                services.product_create(organization=organization, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Product added."))
+                return redirect("product_list")
+    context = {
+        "products": selectors.product_list(organization=organization),
+        "form": form,
+        "can_edit": may_edit_settings(member),
+    }
+    return render(request, "settings/products.html", context)
+
+
+def calendar(request: HttpRequest) -> HttpResponse:
+    member = require_membership(request)
+    organization = member.organization
+    form = CalendarDayForm()
+    if request.method == "POST":
+        require_membership(request, may_edit_settings)
+        form = CalendarDayForm(request.POST)
+        if form.is_valid():
+            try:
+                services.calendar_day_add(organization=organization, **form.service_kwargs())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("The calendar is updated."))
+                return redirect(f"{request.path}?month={form.cleaned_data['date']:%Y-%m}")
+    first = month_from(request.GET.get("month"), timezone.localdate())
+    last = month_end(first)
+    context = {
+        "days": selectors.calendar_day_list(organization=organization),
+        "form": form,
+        "can_edit": may_edit_settings(member),
+        "month": first,
+        "previous_month": month_from(None, first - ONE_DAY),
+        "next_month": last + ONE_DAY,
+        "working_days": len(selectors.calendar_for(organization).working_days(first, last)),
+        "production_working_days": len(RUSSIAN_CALENDAR.working_days(first, last)),
+    }
+    return render(request, "settings/calendar.html", context)
+
+
+@require_POST
+def calendar_day_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    member = require_membership(request)
+    day = access_object(member, CalendarDay, pk, edit=True)
+    month = day.date
+    services.calendar_day_delete(calendar_day=day)
+    messages.success(request, _("The day follows the production calendar again."))
+    return redirect(f"{reverse('calendar')}?month={month:%Y-%m}")

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from salesplan.celery import app as celery_app
 from salesplan.models import Role
-from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
+from tests.factories import PASSWORD, FunnelFactory, MembershipFactory, OrganizationFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -63,6 +63,29 @@ def make_member(organization):
 @pytest.fixture
 def owner(make_member):
     return make_member(Role.OWNER)
+
+
+@pytest.fixture
+def head(make_member):
+    """A head of sales of `organization` (who may plan, import and edit funnels)."""
+    return make_member(Role.HEAD_OF_SALES)
+
+
+@pytest.fixture
+def funnel(organization):
+    """The worked example's funnel (tests/worked_example.py) in `organization`."""
+    return FunnelFactory(organization=organization, name="B2B")
+
+
+@pytest.fixture
+def funnel_id(funnel) -> int:
+    return funnel.pk
+
+
+@pytest.fixture
+def api(api_for, head):
+    """The head of sales' API client."""
+    return api_for(head)
 
 
 @pytest.fixture

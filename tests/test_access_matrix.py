@@ -8,7 +8,7 @@ import pytest
 from responsibility.models import Responsibility
 from salesplan.models import Role, Team
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.salesplan.test_plans_api import DECEMBER, WORKED_STAGES
+from tests.worked_example import DECEMBER, WORKED_STAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,8 @@ def world(api_for) -> World:
     }
     team = Team.objects.create(organization=organization, name="South", head=members["head"])
     Team.objects.create(organization=organization, name="North", head=members["other_head"])
+    members["hunter"].team = team  # a team's plan is split among that team's salespeople
+    members["hunter"].save(update_fields=["team"])
     api = api_for(members["owner"])
     funnel = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
     plan = api.post(

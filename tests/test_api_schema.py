@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from salesplan.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.salesplan.test_plans_api import DECEMBER, WORKED_STAGES
+from tests.worked_example import DECEMBER, WORKED_STAGES
 
 # Examples per operation: enough to hit every endpoint with valid and invalid data while the
 # whole run stays within a minute or two on two cores.

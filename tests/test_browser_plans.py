@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from funnel.services import funnel_create
+from funnel.services.funnels import funnel_create
 from salesplan.models import Role, SalesPlan
 from tests.factories import PASSWORD
 

@@ -1,11 +1,6 @@
 """POST /api/v1/events/: a JSON batch of actuals (leads, stage events, payments, spend, calls,
 tasks) from a CRM or a BI pipeline, validated item by item and loaded idempotently."""
 
-import json
-from typing import Any
-
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -14,19 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from funnel.events import MAX_ITEMS, Batch, ItemError, build_frames, count_items
-from funnel.ingest.loader import load_frames
-from funnel.models import Funnel, RawRecord, Source
+from funnel.importers.batch import MAX_ITEMS, ItemError, count_items
+from funnel.models import Source
+from funnel.services import events
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import CanEditSettings
 
-# The first errors kept on the stored record (the response carries them all).
-RECORD_ERRORS = 100
-
-
 # --- the request and response, declared for the OpenAPI schema ------------------------------
-# The view validates by hand (funnel.events): 10,000 items through DRF serializers would take
-# seconds, and the errors must name section, index and field in one flat list.
+# The view validates by hand (funnel.importers.batch): 10,000 items through DRF serializers
+# would take seconds, and the errors must name section, index and field in one flat list.
 
 MOMENT_HELP = "ISO 8601; without an offset it is the organization's local time."
 
@@ -134,11 +125,6 @@ class EventsRejectedSerializer(serializers.Serializer):
     errors = ItemErrorSerializer(many=True, required=False)
 
 
-class Rejected(Exception):
-    def __init__(self, errors: list[ItemError]) -> None:
-        self.errors = errors
-
-
 class EventsView(OrganizationScopedMixin, APIView):
     """Load a batch of actuals. Owner and heads of sales only.
 
@@ -178,108 +164,18 @@ class EventsView(OrganizationScopedMixin, APIView):
                 },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        settings_errors, funnel, source, valid_items_only = self.settings_of(body)
-        if settings_errors or funnel is None:
-            return self.rejected(settings_errors)
-        batch = build_frames(
-            body=body,
-            stage_names=list(funnel.stages.order_by("position").values_list("name", flat=True)),
-            time_zone=self.organization.time_zone,
-        )
-        if batch.errors and not valid_items_only:
-            return self.rejected(batch.errors)
         try:
-            record, result_errors, result = self.load(body, batch, funnel, source, valid_items_only)
-        except Rejected as rejected:
-            return self.rejected(batch.errors + rejected.errors)
+            loaded = events.events_load(organization=self.organization, body=body)
+        except events.BatchRejected as rejected:
+            return self.rejected(rejected.errors)
         return Response(
             {
-                "record": record.pk,
-                "counts": result.counts,
-                "unknown_people": result.unknown_people,
-                "errors": [error.as_dict() for error in batch.errors + result_errors],
+                "record": loaded.record.pk,
+                "counts": loaded.counts,
+                "unknown_people": loaded.unknown_people,
+                "errors": [error.as_dict() for error in loaded.errors],
             }
         )
-
-    def settings_of(self, body: dict[str, Any]) -> tuple[list[ItemError], Funnel | None, str, bool]:
-        """The batch's funnel, source and mode; any error here rejects the whole batch."""
-        errors = []
-        funnel_id = body.get("funnel")
-        funnel = None
-        if isinstance(funnel_id, int) and not isinstance(funnel_id, bool):
-            funnel = self.scope(Funnel.objects.filter(pk=funnel_id)).first()
-        if funnel is None:
-            errors.append(
-                ItemError(
-                    None,
-                    None,
-                    "funnel",
-                    "" if funnel_id is None else str(funnel_id)[:100],
-                    _("No funnel with this id in your organization."),
-                )
-            )
-        source = body.get("source", Source.API)
-        if source not in Source.values:
-            errors.append(
-                ItemError(
-                    None,
-                    None,
-                    "source",
-                    str(source)[:100],
-                    _("Expected one of: %(sources)s.") % {"sources": ", ".join(Source.values)},
-                )
-            )
-        valid_items_only = body.get("valid_items_only", False)
-        if not isinstance(valid_items_only, bool):
-            errors.append(
-                ItemError(
-                    None,
-                    None,
-                    "valid_items_only",
-                    str(valid_items_only)[:100],
-                    _("Expected true or false."),
-                )
-            )
-        return errors, funnel, str(source), valid_items_only is True
-
-    def load(
-        self,
-        body: dict[str, Any],
-        batch: Batch,
-        funnel: Funnel,
-        source: str,
-        valid_items_only: bool,
-    ) -> tuple[RawRecord, list[ItemError], Any]:
-        """Store the batch and load it, in one transaction: a rejected batch leaves nothing."""
-        with transaction.atomic():
-            record = RawRecord.objects.create(
-                organization=self.organization,
-                kind=RawRecord.Kind.EVENTS,
-                source=source,
-                content_type="application/json",
-                # json.dumps escapes control characters, NUL included: storable everywhere.
-                body=json.dumps(body, ensure_ascii=False, default=str),
-            )
-            result = load_frames(
-                organization=self.organization,
-                funnel=funnel,
-                source=source,
-                frames=batch.frames,
-                valid_rows_only=valid_items_only,
-            )
-            result_errors = [batch.locate(error) for error in result.errors]
-            if result_errors and not valid_items_only:
-                raise Rejected(result_errors)
-            everything = batch.errors + result_errors
-            record.status = RawRecord.Status.PROCESSED
-            record.processed_at = timezone.now()
-            record.error = (
-                json.dumps([e.as_dict() for e in everything[:RECORD_ERRORS]], ensure_ascii=False)
-                if everything
-                else ""
-            )
-            record.save(update_fields=["status", "processed_at", "error"])
-        return record, result_errors, result
 
     def rejected(self, errors: list[ItemError]) -> Response:
         return Response(

@@ -1,8 +1,7 @@
-"""File imports over the API: the same functions as the import pages (funnel.imports)."""
+"""File imports over the API: the same functions as the import pages (funnel.services.imports)."""
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -13,11 +12,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from funnel import imports
 from funnel.models import Funnel, ImportJob
-from salesplan.api.mixins import OrganizationScopedMixin, as_drf_error
-from salesplan.api.permissions import CanEditSettings
-from salesplan.api.plan_serializers import ScopedPrimaryKeyField
+from funnel.services import imports
+from salesplan.api.fields import ScopedPrimaryKeyField
+from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.permissions import ManagesSettings
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -98,11 +97,11 @@ class ImportViewSet(
     """Upload an export (preview), confirm it (a background job), follow its progress."""
 
     serializer_class = ImportJobSerializer
-    permission_classes = [CanEditSettings]
+    permission_classes = [ManagesSettings]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    def get_queryset(self):
-        return self.scope(ImportJob.objects.all()).select_related("funnel")
+    def base_queryset(self):
+        return ImportJob.objects.select_related("funnel")
 
     @extend_schema(request=ImportUploadSerializer, responses={201: OpenApiTypes.OBJECT})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -111,15 +110,12 @@ class ImportViewSet(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        try:
-            job = imports.import_create(
-                membership=self.membership,
-                funnel=serializer.validated_data["funnel"],
-                uploaded=serializer.validated_data["file"],
-                preset=serializer.validated_data.get("preset"),
-            )
-        except DjangoValidationError as error:
-            raise as_drf_error(error) from error
+        job = imports.import_create(
+            membership=self.membership,
+            funnel=serializer.validated_data["funnel"],
+            uploaded=serializer.validated_data["file"],
+            preset=serializer.validated_data.get("preset"),
+        )
         body = ImportJobSerializer(job, context=self.get_serializer_context()).data
         body["preview"] = imports.import_preview(job)
         return Response(body, status=status.HTTP_201_CREATED)
@@ -131,15 +127,12 @@ class ImportViewSet(
         job = self.get_object()
         serializer = ImportConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            job = imports.import_confirm(
-                job=job,
-                mapping=serializer.validated_data.get("mapping"),
-                stage_map=serializer.validated_data.get("stage_map"),
-                valid_rows_only=serializer.validated_data["valid_rows_only"],
-            )
-        except DjangoValidationError as error:
-            raise as_drf_error(error) from error
+        job = imports.import_confirm(
+            job=job,
+            mapping=serializer.validated_data.get("mapping"),
+            stage_map=serializer.validated_data.get("stage_map"),
+            valid_rows_only=serializer.validated_data["valid_rows_only"],
+        )
         job.refresh_from_db()
         return Response(
             ImportJobSerializer(job, context=self.get_serializer_context()).data,

@@ -1,17 +1,13 @@
 """CRM integrations: their management API (owner and head of sales) and the public webhook
 endpoints the CRMs post to, which know the organization only by the integration's secret."""
 
-import logging
-import secrets
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,39 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from funnel import webhooks
-from funnel.ingest.schema import LOST, WON
+from funnel.crm import amocrm, bitrix24
+from funnel.crm.forms import WebhookError
 from funnel.models import Funnel, Integration, RawRecord
-from funnel.tasks import process_webhook
-from salesplan.access import can_edit_settings, membership_for, scoped
+from funnel.services import integrations, webhooks
+from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
-from salesplan.api.permissions import IsOrganizationMember
-
-logger = logging.getLogger(__name__)
-
-# Bytes of randomness in a webhook secret (token_urlsafe(24) → 32 characters).
-SECRET_BYTES = 24
-MAX_STAGE_MAP_ENTRIES = 500
-
-
-class CanManageIntegrations(IsOrganizationMember):
-    """Integrations hold the secrets CRMs post with: only the owner and heads of sales see or
-    change them (can_edit_settings), for reading too."""
-
-    message = gettext_lazy("Only the owner or a head of sales manages CRM integrations.")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return super().has_permission(request, view) and can_edit_settings(membership_for(request))
-
-
-class ScopedFunnelField(serializers.PrimaryKeyRelatedField):
-    """A funnel of the caller's organization; another organization's id is "not found"."""
-
-    def get_queryset(self):
-        organization = self.context.get("organization")
-        if organization is None:
-            return Funnel.objects.none()
-        return scoped(Funnel, organization)
+from salesplan.api.permissions import ManagesSettings
 
 
 def webhook_path(integration: Integration) -> str:
@@ -60,7 +30,9 @@ def webhook_path(integration: Integration) -> str:
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
-    funnel = ScopedFunnelField()
+    """Types only: funnel.services.integrations checks the stage map and the token."""
+
+    funnel = ScopedPrimaryKeyField(Funnel)
     stage_map = serializers.DictField(
         child=serializers.CharField(max_length=200),
         required=False,
@@ -104,60 +76,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
         path = webhook_path(integration)
         return request.build_absolute_uri(path) if request is not None else path
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        kind = attrs["kind"]
-        token = (attrs.get("application_token") or "").strip()
-        if kind == Integration.Kind.BITRIX24 and not token:
-            raise serializers.ValidationError(
-                {
-                    "application_token": [
-                        _(
-                            "Bitrix24 signs every outbound webhook with an application token; "
-                            "copy it from the outbound webhook's settings."
-                        )
-                    ]
-                }
-            )
-        attrs["application_token"] = token if kind == Integration.Kind.BITRIX24 else ""
-        attrs["stage_map"] = self._stage_map(attrs.get("stage_map") or {}, attrs["funnel"])
-        return attrs
-
-    def _stage_map(self, stage_map: dict[str, str], funnel: Funnel) -> dict[str, str]:
-        """Keys lower-cased (CRM ids and names match case-insensitively); values our stage's
-        exact name, or won / lost."""
-        if len(stage_map) > MAX_STAGE_MAP_ENTRIES:
-            raise serializers.ValidationError(
-                {"stage_map": [_("At most %(n)d entries.") % {"n": MAX_STAGE_MAP_ENTRIES}]}
-            )
-        names = {name.casefold(): name for name in funnel.stages.values_list("name", flat=True)}
-        normalized: dict[str, str] = {}
-        errors = []
-        for external, target in stage_map.items():
-            key = str(external).strip().casefold()
-            wanted = target.strip().casefold()
-            if not key or len(key) > 200 or "\x00" in key:
-                errors.append(_("A CRM status or stage must be 1 to 200 characters."))
-            elif wanted in (WON, LOST):
-                normalized[key] = wanted
-            elif wanted in names:
-                normalized[key] = names[wanted]
-            else:
-                errors.append(
-                    _(
-                        "%(crm)s → %(stage)s: no such stage in the funnel; use one of "
-                        '%(stages)s, "won" or "lost".'
-                    )
-                    % {"crm": external, "stage": target, "stages": ", ".join(names.values())}
-                )
-        if errors:
-            raise serializers.ValidationError({"stage_map": errors})
-        return normalized
-
     def create(self, validated_data: dict[str, Any]) -> Integration:
-        return Integration.objects.create(
-            organization=self.context["organization"],
-            secret=secrets.token_urlsafe(SECRET_BYTES),
-            **validated_data,
+        return integrations.integration_create(
+            organization=self.context["organization"], **validated_data
         )
 
 
@@ -174,18 +95,18 @@ class IntegrationViewSet(
     is a credential); another organization's integration is 404."""
 
     serializer_class = IntegrationSerializer
-    permission_classes = [CanManageIntegrations]
+    permission_classes = [ManagesSettings]
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
-        return self.scope(Integration.objects.all()).order_by("id")
+    def base_queryset(self):
+        return Integration.objects.order_by("id")
 
 
 # --- the webhooks the CRMs post -------------------------------------------------------------
 
 
 class WebhookFormSerializer(serializers.Serializer):
-    """Documentation only: CRMs post PHP-style form keys, parsed by funnel.webhooks."""
+    """Documentation only: CRMs post PHP-style form keys, parsed by funnel.crm."""
 
 
 DetailSerializer = inline_serializer("WebhookDetail", {"detail": serializers.CharField()})
@@ -218,16 +139,11 @@ class WebhookView(APIView):
 
     def store(self, request: Request, integration: Integration) -> RawRecord:
         try:
-            body = webhooks.clean_text(request.body)
+            body = request.body
         except RequestDataTooBig:  # not a CRM event; kept (empty) so the refusal is on record
-            body = ""
-        return RawRecord.objects.create(
-            organization=integration.organization,
-            integration=integration,
-            kind=RawRecord.Kind.WEBHOOK,
-            source=integration.kind,
-            content_type=webhooks.clean_text(request.content_type or "")[:100],
-            body=body,
+            body = b""
+        return webhooks.record_store(
+            integration=integration, content_type=request.content_type, body=body
         )
 
     def refuse(self, record: RawRecord, reason: str, code: int) -> Response:
@@ -235,17 +151,8 @@ class WebhookView(APIView):
         return Response({"detail": reason, "record": record.pk}, status=code)
 
     def accept(self, record: RawRecord) -> Response:
-        transaction.on_commit(lambda: queue_processing(record.pk))
+        webhooks.record_queue(record)
         return Response({"record": record.pk, "status": record.status})
-
-
-def queue_processing(record_id: int) -> None:
-    """Queue the record; the CRM has been answered either way. If the broker is down the
-    record stays `received` (stored, listed, reprocessable), never a 500 to the CRM."""
-    try:
-        process_webhook.delay(record_id)
-    except Exception:
-        logger.exception("Could not queue webhook record %s", record_id)
 
 
 WEBHOOK_RESPONSES = {
@@ -272,8 +179,8 @@ class AmoCrmWebhookView(WebhookView):
         integration = self.integration(secret)
         record = self.store(request, integration)
         try:
-            webhooks.parse_amocrm(record.content_type, record.body)
-        except webhooks.WebhookError as error:
+            amocrm.parse_amocrm(record.content_type, record.body)
+        except WebhookError as error:
             return self.refuse(record, error.reason, status.HTTP_400_BAD_REQUEST)
         return self.accept(record)
 
@@ -300,8 +207,8 @@ class Bitrix24WebhookView(WebhookView):
         integration = self.integration(secret)
         record = self.store(request, integration)
         try:
-            event = webhooks.parse_bitrix24(record.content_type, record.body)
-        except webhooks.WebhookError as error:
+            event = bitrix24.parse_bitrix24(record.content_type, record.body)
+        except WebhookError as error:
             return self.refuse(record, error.reason, status.HTTP_400_BAD_REQUEST)
         if not event.application_token:
             return self.refuse(
@@ -309,7 +216,7 @@ class Bitrix24WebhookView(WebhookView):
                 _("No application token (auth[application_token]) in this webhook."),
                 status.HTTP_401_UNAUTHORIZED,
             )
-        if not webhooks.application_token_matches(event, integration.application_token):
+        if not bitrix24.application_token_matches(event, integration.application_token):
             return self.refuse(
                 record,
                 _("The application token does not match this integration's."),

@@ -1,35 +1,19 @@
 """Leads (actuals from the CRM), read-only: the list with filters, and a lead with its stage
 events and payments."""
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from funnel.events import organization_zone
 from funnel.models import Lead, Payment, StageEvent
-from salesplan.access import scoped
+from funnel.selectors import lead_list, lead_with_history
 from salesplan.api.mixins import OrganizationScopedMixin
-from salesplan.models import Membership, Role
 
 # Ids are bigint: a larger number in a filter is a 400, not a database overflow.
 MAX_ID = 2**63 - 1
-
-
-def sees_only_own_leads(membership: Membership) -> bool:
-    """A salesperson sees the leads they are responsible for; every other role sees all."""
-    return membership.role == Role.SALESPERSON
-
-
-def leads_visible_to(membership: Membership) -> QuerySet[Lead]:
-    leads = scoped(Lead, membership.organization)
-    if sees_only_own_leads(membership):
-        leads = leads.filter(responsible=membership)
-    return leads
 
 
 class LeadFilterSerializer(serializers.Serializer):
@@ -68,37 +52,6 @@ class LeadFilterSerializer(serializers.Serializer):
             )
         attrs["start"], attrs["end"] = start, end
         return attrs
-
-
-def lead_list(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Lead]:
-    """The leads a member may see, filtered; days are the organization's local days."""
-    leads = leads_visible_to(membership).select_related("current_stage", "responsible__user")
-    if filters.get("external_id"):
-        leads = leads.filter(external_id=filters["external_id"])
-    if filters.get("stage"):
-        leads = leads.filter(current_stage_id=filters["stage"])
-    if filters.get("reached_stage"):
-        leads = leads.filter(stage_events__stage_id=filters["reached_stage"])
-    if filters.get("member"):
-        leads = leads.filter(responsible_id=filters["member"])
-    if filters.get("channel"):
-        # Exact, as marketing spend is keyed by the channel as written.
-        leads = leads.filter(channel=filters["channel"])
-    if filters.get("search"):
-        text = filters["search"]
-        leads = leads.filter(
-            Q(name__icontains=text) | Q(company__icontains=text) | Q(external_id__icontains=text)
-        )
-    zone = organization_zone(membership.organization.time_zone)
-    if filters.get("start"):
-        leads = leads.filter(created_at__gte=_local_midnight(filters["start"], zone))
-    if filters.get("end"):
-        leads = leads.filter(created_at__lt=_local_midnight(filters["end"] + timedelta(1), zone))
-    return leads.order_by("-created_at", "-id")
-
-
-def _local_midnight(day: date, zone: Any) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 class StageRefSerializer(serializers.Serializer):
@@ -207,23 +160,12 @@ class LeadViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return LeadDetailSerializer if self.action == "retrieve" else LeadSerializer
 
+    def base_queryset(self):
+        return lead_with_history()
+
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
+        if self.schema_only:
             return Lead.objects.none()
-        if self.action == "retrieve":
-            return (
-                leads_visible_to(self.membership)
-                .select_related("current_stage", "responsible__user")
-                .prefetch_related(
-                    Prefetch(
-                        "stage_events",
-                        queryset=StageEvent.objects.select_related(
-                            "stage", "member__user"
-                        ).order_by("stage__position"),
-                    ),
-                    Prefetch("payments", queryset=Payment.objects.order_by("paid_at", "id")),
-                )
-            )
         filters = LeadFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return lead_list(membership=self.membership, filters=filters.validated_data)
+        return lead_list(member=self.membership, filters=filters.validated_data)

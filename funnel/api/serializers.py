@@ -1,12 +1,9 @@
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from funnel import services
 from funnel.models import Funnel
-from salesplan.api.mixins import as_drf_error
+from funnel.services import funnels
 
 
 class StageSerializer(serializers.Serializer):
@@ -25,6 +22,8 @@ class StageSerializer(serializers.Serializer):
 
 
 class FunnelSerializer(serializers.ModelSerializer):
+    """Types only: funnel.services.funnels checks the name and the stages, as for the page."""
+
     stages = StageSerializer(many=True, help_text="Ordered from the top of the funnel down.")
 
     class Meta:
@@ -32,31 +31,14 @@ class FunnelSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "stages", "created_at"]
         read_only_fields = ["created_at"]
 
-    def validate_name(self, value: str) -> str:
-        organization = self.context["organization"]
-        clash = Funnel.objects.filter(organization=organization, name=value.strip())
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(_("A funnel with this name already exists."))
-        return value
-
     def create(self, validated_data: dict[str, Any]) -> Funnel:
-        try:
-            return services.funnel_create(
-                organization=self.context["organization"],
-                name=validated_data["name"],
-                stages=validated_data["stages"],
-            )
-        except DjangoValidationError as error:
-            raise as_drf_error(error) from error
+        return funnels.funnel_create(
+            organization=self.context["organization"],
+            name=validated_data["name"],
+            stages=validated_data["stages"],
+        )
 
     def update(self, instance: Funnel, validated_data: dict[str, Any]) -> Funnel:
-        try:
-            return services.funnel_update(
-                funnel=instance,
-                name=validated_data.get("name"),
-                stages=validated_data.get("stages"),
-            )
-        except DjangoValidationError as error:
-            raise as_drf_error(error) from error
+        return funnels.funnel_update(
+            funnel=instance, name=validated_data.get("name"), stages=validated_data.get("stages")
+        )

@@ -16,8 +16,8 @@ class FunnelViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     serializer_class = FunnelSerializer
     permission_classes = [CanEditSettings]
 
-    def get_queryset(self):
-        return self.scope(Funnel.objects.all()).prefetch_related(
+    def base_queryset(self):
+        return Funnel.objects.prefetch_related(
             Prefetch("stages", queryset=Stage.objects.order_by("position"))
         )
 

@@ -64,6 +64,29 @@ class FileInfo:
     multiline: bool = False  # some quoted value spans lines: line numbers need a scan
     sheet: str = ""  # xlsx: the sheet read (the first one)
 
+    def to_json(self) -> dict[str, Any]:
+        """What an import job stores, so its preview and its run never inspect the file
+        again (`from_json` gives it back)."""
+        return {
+            "filename": self.filename,
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "headers": list(self.headers),
+            "positions": list(self.positions),
+            "total_rows": self.total_rows,
+            "sample": self.sample,
+            "header_line": self.header_line,
+            "multiline": self.multiline,
+            "sheet": self.sheet,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileInfo:
+        return cls(
+            **{**data, "headers": tuple(data["headers"]), "positions": tuple(data["positions"])}
+        )
+
 
 def inspect_file(path: str | Path, *, filename: str) -> FileInfo:
     """Tell a CSV from an xlsx (by content, then extension), its encoding, delimiter, headers,

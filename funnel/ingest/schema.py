@@ -10,6 +10,11 @@ stage is the position of our funnel stage (nullable "Int64").
 every error can name it.
 """
 
+from decimal import Decimal
+
+# Money fits the columns: Decimal(max_digits=16, decimal_places=2).
+MONEY_LIMIT = Decimal(10) ** 14
+
 # One row per lead (deal). `stage` is the furthest stage it reached (implied stages above it
 # are reached too, DOMAIN section 3); `won` marks a deal won (the last stage, a payment if it
 # has an amount); `lost` marks it lost with `lost_reason` / `lost_at`.

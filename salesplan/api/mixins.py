@@ -1,19 +1,25 @@
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
-from salesplan.access import membership_for, scoped
+from salesplan.access import access_object, membership_for, visible
 from salesplan.models import Membership, Organization
 
 
 class OrganizationScopedMixin:
-    """Every API view reads through `scoped()`: another organization's object is 404."""
+    """Every API view reads through `salesplan.access`: a list is what `visible()` shows the
+    member, one object is fetched and authorized by `access_object()` (404 for another
+    organization's object or a row the role does not show, 403 for a write the role may not
+    make). A view names its objects in `base_queryset()`."""
 
-    organization_path = "organization"
     request: Any
+    kwargs: dict[str, Any]
+    action: str | None
+    # Actions that change nothing although they are POSTs (a preview, a what-if).
+    read_actions: frozenset[str] = frozenset()
 
     @property
     def membership(self) -> Membership:
@@ -25,23 +31,34 @@ class OrganizationScopedMixin:
     def organization(self) -> Organization:
         return self.membership.organization
 
-    def scope(self, queryset: QuerySet) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
-            return queryset.none()
-        return scoped(queryset, self.organization, path=self.organization_path)
+    @property
+    def schema_only(self) -> bool:
+        """drf-spectacular generating the schema: there is no request user."""
+        return getattr(self, "swagger_fake_view", False)
+
+    def base_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        if self.schema_only:
+            return self.base_queryset().none()
+        return visible(self.membership, self.base_queryset())
+
+    def is_write(self) -> bool:
+        return self.request.method not in SAFE_METHODS and self.action not in self.read_actions
+
+    def get_object(self) -> Any:
+        lookup = self.kwargs[getattr(self, "lookup_url_kwarg", None) or "pk"]
+        obj = access_object(self.membership, self.base_queryset(), lookup, edit=self.is_write())
+        self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
+        return obj
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()  # type: ignore[misc]
-        if getattr(self, "swagger_fake_view", False):
+        if self.schema_only:
             return context
         context["organization"] = self.organization
         return context
-
-
-def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError({"non_field_errors": error.messages})
 
 
 def expected_version(request: Any, field: str) -> int | None:

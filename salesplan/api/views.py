@@ -1,16 +1,27 @@
+"""The kernel's endpoints: who am I, the members, API tokens; products and the working calendar
+(the planning inputs every plan shares)."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from salesplan.access import membership_for, scoped
-from salesplan.api.serializers import MembershipSerializer, MeSerializer
-from salesplan.models import Membership
+from salesplan.access import membership_for, visible
+from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.permissions import CanEditSettings
+from salesplan.api.serializers import (
+    CalendarDaySerializer,
+    MembershipSerializer,
+    MeSerializer,
+    ProductSerializer,
+)
+from salesplan.models import CalendarDay, Membership, Product
 from salesplan.services import profile_update
 
 
@@ -44,8 +55,9 @@ class MemberListView(generics.ListAPIView):
     serializer_class = MembershipSerializer
 
     def get_queryset(self):
-        membership = membership_for(self.request)
-        return scoped(Membership, membership.organization).select_related("user").order_by("id")
+        return (
+            visible(membership_for(self.request), Membership).select_related("user").order_by("id")
+        )
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -69,10 +81,28 @@ class TokenView(ObtainAuthToken):
             data["username"] = data["username"].strip().lower()
         serializer = self.serializer_class(data=data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        from rest_framework.authtoken.models import Token
-
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 
 
 token_view = login_not_required(TokenView.as_view())
+
+
+class ProductViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """Products the plans' mix can take; written through the same service as the page."""
+
+    serializer_class = ProductSerializer
+    permission_classes = [CanEditSettings]
+
+    def base_queryset(self):
+        return Product.objects.select_related("organization").order_by("name")
+
+
+class CalendarDayViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """The organization's own working days and days off on top of the production calendar."""
+
+    serializer_class = CalendarDaySerializer
+    permission_classes = [CanEditSettings]
+
+    def base_queryset(self):
+        return CalendarDay.objects.select_related("organization").order_by("date")

@@ -119,6 +119,11 @@ class SalesPlan(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Bumped by every change of the responsibility pie (optimistic concurrency for the pie).
     pie_version = models.PositiveIntegerField(default=1)
+    # The funnel's months before the plan, from the actuals, for the realism check
+    # ({"months": [{"month", "stages", "revenue"}]}; null: no actuals). Computed at a save and
+    # when new actuals arrive, so no page reads the actuals to show a plan.
+    history = models.JSONField(_("history"), null=True, blank=True)
+    history_updated_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -70,3 +70,14 @@ def month_starts(start: date, end: date) -> list[date]:
         months.append(current)
         current = month_end(current) + timedelta(days=1)
     return months
+
+
+def period_end(kind: str, start: date) -> date:
+    """The last day of the calendar month ("month"), quarter ("quarter") or year ("year")
+    that ``start`` falls in."""
+    if kind == "year":
+        return date(start.year, 12, 31)
+    if kind == "quarter":
+        last_month = (start.month - 1) // 3 * 3 + 3
+        return month_end(date(start.year, last_month, 1))
+    return month_end(start)

@@ -1,6 +1,9 @@
 """Is the plan realistic? Checks against history and capacity norms, each giving a Finding.
 
-Verdict: any error finding → "unrealistic"; else any warning → "stretched"; else "realistic".
+Verdict: any error finding → "unrealistic"; else any warning → "stretched"; else "realistic" —
+when something was checked. A plan nothing could be checked against (no history; no norms, or
+norms but no team to apply them to; no margin target) reads "not_assessed", never a green
+"realistic".
 Info findings say what was checked and passed; they do not change the verdict.
 """
 
@@ -49,11 +52,15 @@ def assess_realism(plan: PlanInput, decomposition: Decomposition) -> Assessment:
     """Judge ``decomposition`` of ``plan`` against its history, norms and margin target."""
     reasons: list[Finding] = []
     warnings: list[Finding] = []
-    if plan.history is not None and plan.history.months:
+    has_history = plan.history is not None and bool(plan.history.months)
+    if has_history:
         check_history(plan, decomposition, plan.history.months, reasons, warnings)
     if plan.norms is not None:
         check_capacity(plan, decomposition, reasons, warnings)
     _check_gross_margin(plan, decomposition, reasons)
+    # A passing check says so (an info finding), except a met margin target, which says nothing.
+    margin_checked = plan.gross_margin_target is not None and decomposition.gross_margin is not None
+    checked = bool(reasons) or margin_checked
     if not reasons:
         reasons.append(
             Finding(
@@ -63,7 +70,8 @@ def assess_realism(plan: PlanInput, decomposition: Decomposition) -> Assessment:
                 {},
             )
         )
-    return Assessment(verdict_for(reasons), tuple(reasons), tuple(warnings))
+    verdict = verdict_for(reasons) if checked else "not_assessed"
+    return Assessment(verdict, tuple(reasons), tuple(warnings))
 
 
 def _check_gross_margin(

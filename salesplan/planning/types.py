@@ -9,7 +9,8 @@ from typing import Any, Literal
 from salesplan.planning.calendar import RUSSIAN_CALENDAR, WorkingCalendar
 
 Severity = Literal["info", "warning", "error"]
-Verdict = Literal["realistic", "stretched", "unrealistic"]
+# "not_assessed": nothing to check the plan against (no history, no norms, no margin target).
+Verdict = Literal["realistic", "stretched", "unrealistic", "not_assessed"]
 
 # --- inputs ---------------------------------------------------------------------------------
 

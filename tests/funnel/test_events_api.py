@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from funnel.events import MAX_ITEMS
+from funnel.importers.batch import MAX_ITEMS
 from funnel.models import Call, Lead, Payment, RawRecord, Spend, StageEvent, Task
 from salesplan.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.salesplan.test_plans_api import WORKED_STAGES
+from tests.worked_example import WORKED_STAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -24,23 +24,6 @@ def _english(settings):
 
 
 ACTUALS = (Lead, StageEvent, Payment, Spend, Call, Task)
-
-
-@pytest.fixture
-def head(make_member):
-    return make_member(Role.HEAD_OF_SALES)
-
-
-@pytest.fixture
-def api(api_for, head):
-    return api_for(head)
-
-
-@pytest.fixture
-def funnel_id(api) -> int:
-    response = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
 
 
 @pytest.fixture

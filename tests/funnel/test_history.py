@@ -6,15 +6,17 @@ import pytest
 from django.db import transaction
 
 from funnel.ingest.loader import load_frames
-from funnel.selectors import plan_history
-from salesplan.plan_engine import decomposition_for, finding_text
-from salesplan.plan_services import plan_create
-from tests.funnel.test_loader import frame, funnel, lead  # noqa: F401  (fixture and helpers)
+from salesplan.plans.history import funnel_history
+from salesplan.plans.presentation import finding_text
+from salesplan.plans.selectors import decompose_plan
+from salesplan.plans.services import plan_create
+from salesplan.plans.snapshot import history_from_json
+from tests.funnel.frames import frame, lead
 
 pytestmark = pytest.mark.django_db
 
 
-def _history(organization, funnel, month: str, count: int, won: int) -> None:  # noqa: F811
+def _history(organization, funnel, month: str, count: int, won: int) -> None:
     rows = [
         lead(
             i,
@@ -36,7 +38,7 @@ def _history(organization, funnel, month: str, count: int, won: int) -> None:  #
         )
 
 
-def test_the_months_before_the_plan_become_its_history(organization, funnel):  # noqa: F811
+def test_the_months_before_the_plan_become_its_history(organization, funnel):
     # given two past months of actuals (and one month inside the plan, which must not count)
     _history(organization, funnel, "2026-10", 30, 10)
     _history(organization, funnel, "2026-11", 40, 12)
@@ -52,22 +54,22 @@ def test_the_months_before_the_plan_become_its_history(organization, funnel):  #
         average_check=50_000,
         cost_per_lead=500,
     )
-    # when
-    history = plan_history(plan=plan)
+    # when the plan was saved, its history was read from the actuals and stored with it
+    history = history_from_json(plan.history)
     # then the two months are there with their volumes and revenue
     assert [m.month for m in history.months] == [date(2026, 10, 1), date(2026, 11, 1)]
     assert [m.stages["Lead"] for m in history.months] == [30, 40]
     assert [m.stages["Paid"] for m in history.months] == [10, 12]
     assert [int(m.revenue) for m in history.months] == [500_000, 600_000]
     # and the plan's 20 deals are more than the best month on record (12)
-    decomposition = decomposition_for(plan)
+    decomposition = decompose_plan(plan).decomposition
     assert decomposition.verdict == "unrealistic"
     codes = {f.code for f in decomposition.reasons}
     assert "stage_above_history_best" in codes
     assert any("12" in finding_text(f) for f in decomposition.reasons)
 
 
-def test_no_actuals_means_no_history(organization, funnel):  # noqa: F811
+def test_no_actuals_means_no_history(organization, funnel):
     plan = plan_create(
         organization=organization,
         user=None,
@@ -78,4 +80,14 @@ def test_no_actuals_means_no_history(organization, funnel):  # noqa: F811
         revenue_target=1_000_000,
         average_check=50_000,
     )
-    assert plan_history(plan=plan) is None
+    assert plan.history is None
+    assert (
+        funnel_history(
+            organization=organization,
+            funnel_id=funnel.pk,
+            sales_team_id=None,
+            before=plan.period_start,
+            stage_names=["Lead"],
+        )
+        is None
+    )

@@ -5,13 +5,15 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from django.db.models import Count
 from django.urls import reverse
 
 from funnel.models import ImportJob, Lead, Payment, StageEvent
-from funnel.services import funnel_create
+from funnel.services.funnels import funnel_create
 from salesplan.models import Role
+from salesplan.plans.demo import DATA_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +33,6 @@ AMO_STAGE_MAP = {
     "Успешно реализовано": "won",
     "Закрыто и не реализовано": "lost",
 }
-
-
-@pytest.fixture
-def head(make_member):
-    return make_member(Role.HEAD_OF_SALES)
 
 
 @pytest.fixture
@@ -240,10 +237,6 @@ def test_the_confirmed_stage_mapping_is_offered_again(
 def test_maven_data_set_end_to_end_matches_pandas(
     api_for, head, funnel, make_member, django_capture_on_commit_callbacks
 ):
-    import pandas as pd
-
-    from salesplan.demo import DATA_DIR
-
     # given every Maven agent as a member
     pipeline = pd.read_csv(DATA_DIR / "sales_pipeline.csv", dtype=str, keep_default_na=False)
     for name in sorted(set(pipeline["sales_agent"])):

@@ -2,64 +2,15 @@
 
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 from django.db import transaction
 
 from funnel.ingest.loader import Loader, load_frames
-from funnel.ingest.schema import FRAME_COLUMNS
 from funnel.models import Lead, Payment, Spend, StageEvent
-from funnel.services import funnel_create
 from salesplan.models import Role
-from tests.salesplan.test_plans_api import WORKED_STAGES
+from tests.funnel.frames import frame, lead
 
 pytestmark = pytest.mark.django_db
-
-
-def frame(kind: str, rows: list[dict]) -> pd.DataFrame:
-    """A normalized frame with the dtypes of funnel.ingest.schema."""
-    data = pd.DataFrame(rows)
-    for column in FRAME_COLUMNS[kind]:
-        if column not in data:
-            data[column] = None
-    stamps = [c for c in data if c.endswith("_at") or c in ("at",)]
-    for column in stamps:
-        data[column] = pd.to_datetime(data[column], utc=True)
-    for column in ("is_target", "won", "lost", "is_new_client", "connected"):
-        if column in data:
-            data[column] = data[column].astype("boolean")
-    if "stage" in data:
-        data["stage"] = data["stage"].astype("Int64")
-    for column in ("amount", "gross_margin"):
-        if column in data:
-            data[column] = data[column].fillna("").astype(str)
-    for column in data:
-        if data[column].dtype == object and column not in ("amount", "gross_margin"):
-            data[column] = data[column].fillna("")
-    return data[list(FRAME_COLUMNS[kind])]
-
-
-@pytest.fixture
-def funnel(organization):
-    stages = [
-        {**stage, "conversion": Decimal(stage["conversion"]) if "conversion" in stage else None}
-        for stage in WORKED_STAGES
-    ]
-    return funnel_create(organization=organization, name="B2B", stages=stages)
-
-
-def lead(line: int, external_id: str, stage: int | None, **extra) -> dict:
-    return {
-        "line": line,
-        "external_id": external_id,
-        "name": f"Deal {external_id}",
-        "created_at": "2026-12-01 09:00:00+03:00",
-        "stage": stage,
-        "stage_at": "2026-12-10 12:00:00+03:00" if stage else None,
-        "won": False,
-        "lost": False,
-        **extra,
-    }
 
 
 def test_leads_imply_every_stage_above_and_won_deals_pay(organization, funnel, make_member):

@@ -17,12 +17,15 @@ from django.db import OperationalError
 from django.test import Client
 from django.utils import translation
 
-from funnel import webhooks
+from funnel.crm import amocrm
+from funnel.crm.forms import WebhookError, expand_form
 from funnel.models import Integration, Lead, Payment, RawRecord, StageEvent
-from funnel.webhooks import expand_form, parse_amocrm, process_record
+from funnel.services import webhooks
+from funnel.services.webhooks import process_record
+from funnel.stage_map import resolve_stage_map
 from salesplan.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.salesplan.test_plans_api import WORKED_STAGES
+from tests.worked_example import WORKED_STAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -106,23 +109,6 @@ def fake_bitrix(settings, monkeypatch) -> Iterator[FakeBitrix24]:
 
 
 # --- the organization, its funnel and integrations ------------------------------------------
-
-
-@pytest.fixture
-def head(make_member):
-    return make_member(Role.HEAD_OF_SALES)
-
-
-@pytest.fixture
-def api(api_for, head):
-    return api_for(head)
-
-
-@pytest.fixture
-def funnel_id(api) -> int:
-    response = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
 
 
 def create_integration(api, **body: Any) -> dict:
@@ -251,29 +237,30 @@ def test_the_form_body_expands_into_nested_items():
 
 
 def test_a_status_is_mapped_by_pipeline_and_status_and_142_143_are_implied():
-    statuses, notes = webhooks.resolve_stage_map(
+    resolved = resolve_stage_map(
         {"9217056:20067739": "Paid", "20067739": "Lead"},
         [stage["name"] for stage in WORKED_STAGES],
-        implied=webhooks.AMO_IMPLIED_MAP,
+        implied=amocrm.AMO_IMPLIED_MAP,
     )
-    assert notes == []
+    assert resolved.unknown == []
+    statuses = resolved.positions
     fields = {"id": "1", "status_id": "20067739", "pipeline_id": "9217056", "last_modified": "1"}
-    change, _ = webhooks.amo_change("status", fields, statuses=statuses, fallback=None)
+    change, _ = amocrm.amo_change("status", fields, statuses=statuses, fallback=None)
     assert change.outcome == 4  # the pipeline-qualified key wins
     for status, outcome in (("142", "won"), ("143", "lost")):
-        change, _ = webhooks.amo_change(
+        change, _ = amocrm.amo_change(
             "status", {**fields, "status_id": status}, statuses=statuses, fallback=None
         )
         assert change.outcome == outcome
-    change, notes = webhooks.amo_change(
+    change, notes = amocrm.amo_change(
         "status", {**fields, "status_id": "555"}, statuses=statuses, fallback=None
     )
     assert change.outcome is None and "555" in notes[0]
 
 
 def test_a_body_without_leads_is_refused():
-    with pytest.raises(webhooks.WebhookError, match="No leads"):
-        parse_amocrm(FORM, payload("amocrm_contacts_only.txt"))
+    with pytest.raises(WebhookError, match="No leads"):
+        amocrm.parse_amocrm(FORM, payload("amocrm_contacts_only.txt"))
 
 
 # --- amoCRM: through the endpoint (tasks inline) ---------------------------------------------

@@ -262,7 +262,7 @@ def test_to_dict_is_json_friendly():
     assert data["by_month"][0]["month"] == "2026-12"
     assert data["by_person"][0]["share"] == "1"
     assert data["working_days"] == 22
-    assert data["verdict"] == "realistic"
+    assert data["verdict"] == "not_assessed"  # no history, no norms: nothing to check against
     assert data["reasons"][0]["code"] == "nothing_to_check"
 
 

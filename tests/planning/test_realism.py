@@ -235,9 +235,9 @@ def test_norms_without_a_team_warn_that_capacity_is_unchecked():
     # when
     result = decompose(plan)
 
-    # then
+    # then nothing could be checked: "not assessed", never a green "realistic"
     assert codes(result.warnings) == ["capacity_unchecked_no_team"]
-    assert result.verdict == "realistic"
+    assert result.verdict == "not_assessed"
     assert codes(result.reasons) == ["nothing_to_check"]
 
 

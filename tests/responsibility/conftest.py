@@ -3,7 +3,7 @@
 import pytest
 
 from salesplan.models import Role
-from tests.salesplan.test_plans_api import DECEMBER, WORKED_STAGES
+from tests.worked_example import DECEMBER, WORKED_STAGES
 
 
 @pytest.fixture

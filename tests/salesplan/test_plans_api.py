@@ -6,40 +6,9 @@ import pytest
 
 from salesplan.models import PlanVersion, Role, SalesPlan
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.worked_example import DECEMBER, WORKED_STAGES
 
 pytestmark = pytest.mark.django_db
-
-WORKED_STAGES = [
-    {"name": "Lead", "conversion": "0.6"},
-    {"name": "Target lead", "conversion": "0.25"},
-    {"name": "Meeting scheduled", "conversion": "0.8"},
-    {"name": "Meeting held", "conversion": "0.4", "is_key_stage": True},
-    {"name": "Paid"},
-]
-DECEMBER = {
-    "revenue_target": "1000000",
-    "average_check": "50000",
-    "period_start": "2026-12-01",
-    "period_end": "2026-12-31",
-    "cost_per_lead": "500",
-}
-
-
-@pytest.fixture
-def head(make_member):
-    return make_member(Role.HEAD_OF_SALES)
-
-
-@pytest.fixture
-def api(api_for, head):
-    return api_for(head)
-
-
-@pytest.fixture
-def funnel_id(api) -> int:
-    response = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
 
 
 @pytest.fixture
@@ -75,7 +44,7 @@ def test_preview_of_the_worked_example(api):
     assert sum(week["stages"]["Paid"] for week in plan["by_week"]) == 20
     assert [p["name"] for p in plan["by_person"]] == ["Anna", "Boris"]
     assert sum(p["stages"]["Meeting held"] for p in plan["by_person"]) == 50
-    assert plan["verdict"] in {"realistic", "stretched", "unrealistic"}
+    assert plan["verdict"] == "not_assessed"  # no history, no norms: nothing to check against
     assert isinstance(plan["warnings"], list)
 
 

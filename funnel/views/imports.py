@@ -1,60 +1,34 @@
-"""Import pages: upload → preview and mapping → progress → result. Thin: funnel.imports works."""
+"""Import pages: upload → preview and mapping → progress → result. Thin: the work is in
+funnel.services.imports."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from funnel import imports
-from funnel.models import Funnel, ImportJob
-from salesplan.access import can_edit_settings, get_scoped_or_404, membership_for, scoped
-from salesplan.models import Membership
+from funnel.forms import UploadForm
+from funnel.models import ImportJob
+from funnel.selectors import access_import
+from funnel.selectors import import_list as jobs_of
+from funnel.services import imports
+from salesplan.access import may_edit_settings, require_membership
+from salesplan.errors import error_lines
 
-PRESETS = [
-    ("", gettext_lazy("Detect from the headers")),
-    ("amocrm", "amoCRM"),
-    ("bitrix24", "Bitrix24"),
-    ("maven", "Maven CRM"),
-    ("generic", gettext_lazy("Salesplan template")),
-]
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CRM export (CSV or XLSX)"))
-    funnel = forms.ModelChoiceField(queryset=Funnel.objects.none(), label=gettext_lazy("Funnel"))
-    preset = forms.ChoiceField(choices=PRESETS, required=False, label=gettext_lazy("Format"))
-
-    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        funnels = scoped(Funnel, organization)
-        self.fields["funnel"].queryset = funnels
-        if funnels.count() == 1:
-            self.fields["funnel"].initial = funnels.first()
-
-
-def _editor(request: HttpRequest) -> Membership:
-    membership = membership_for(request)
-    if not can_edit_settings(membership):
-        raise PermissionDenied
-    assert membership is not None
-    return membership
+# The stage rows the confirm form may carry: more than any CRM has stages.
+MAX_STAGE_ROWS = 1_000
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
-    membership = _editor(request)
-    return get_scoped_or_404(
-        ImportJob.objects.select_related("funnel"), membership.organization, pk=pk
-    )
+    return access_import(require_membership(request, may_edit_settings), pk)
 
 
 def import_list(request: HttpRequest) -> HttpResponse:
-    membership = _editor(request)
+    membership = require_membership(request, may_edit_settings)
     form = UploadForm(
         request.POST or None, request.FILES or None, organization=membership.organization
     )
@@ -67,11 +41,10 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 preset=form.cleaned_data["preset"] or None,
             )
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error("file", message)
+            form.add_error("file", error_lines(error))
         else:
             return redirect("import_detail", pk=job.pk)
-    jobs = scoped(ImportJob, membership.organization).select_related("funnel")[:50]
+    jobs = jobs_of(member=membership)
     return render(request, "imports/list.html", {"form": form, "jobs": jobs})
 
 
@@ -125,7 +98,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     }
     stage_map = {
         request.POST.get(f"raw_{index}", ""): request.POST.get(f"stage_{index}", "")
-        for index in range(int(request.POST.get("stage_count", "0") or 0))
+        for index in range(_stage_count(request.POST.get("stage_count")))
     }
     try:
         imports.import_confirm(
@@ -135,9 +108,17 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             valid_rows_only=request.POST.get("valid_rows_only") == "on",
         )
     except ValidationError as error:
-        for message in error.messages:
+        for message in error_lines(error):
             messages.error(request, message)
     return redirect("import_detail", pk=job.pk)
+
+
+def _stage_count(text: str | None) -> int:
+    """The number of stage rows the form says it sends, at most MAX_STAGE_ROWS."""
+    try:
+        return max(0, min(int(text or 0), MAX_STAGE_ROWS))
+    except ValueError:
+        return 0
 
 
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:

@@ -3,7 +3,7 @@ the keyword arguments of the plan services. They decide nothing about plans: the
 the planning engine validate, and their errors are put back next to the field they concern."""
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,12 +11,19 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from funnel.models import Funnel
 from salesplan.access import scoped
-from salesplan.formatting import CURRENCY_SYMBOLS, format_number
+from salesplan.errors import translate_errors
+from salesplan.fields import (
+    HUNDRED,
+    LocalizedDecimalField,
+    MoneyField,
+    date_widget,
+    display_number,
+    share_percent_field,
+)
 from salesplan.models import (
     Membership,
     PeriodKind,
@@ -26,136 +33,16 @@ from salesplan.models import (
     SalesPlan,
     Team,
 )
-from salesplan.plan_engine import what_if_changes
-from salesplan.plan_services import MixItem, TeamShare
-from salesplan.planning import Changes, StageInput
-from salesplan.planning.calendar import month_end, month_starts
+from salesplan.planning import History, PlanInputError, StageInput
+from salesplan.planning.calendar import month_starts
+from salesplan.planning.calendar import period_end as period_end_of
 from salesplan.planning.whatif import equal_shares
+from salesplan.plans.snapshot import MixItem, TeamShare, history_from_json
 
-HUNDRED = Decimal(100)
 # No one makes more calls than this in a day; also keeps the number inside the database column.
 MAX_DAILY_NORM = 10_000
 # A quarter or a year has at most this many months to weigh.
 MAX_SEASON_MONTHS = 12
-# Spaces people (and our own `money` filter) put between groups of digits.
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
-_MONEY_WORDS = re.compile(r"(руб\.?|rub|%)", re.IGNORECASE)
-
-
-# --- numbers typed by people -----------------------------------------------------------------
-
-
-def normalize_number(text: str) -> str:
-    """ "1 000 000", "1000000,50", "1 000 000 ₽", "1,000,000.5" → a string Decimal reads.
-
-    A comma is the decimal separator in Russian and a group separator in English; when both a
-    comma and a dot appear, the last one is the decimal separator.
-    """
-    text = _SPACES.sub("", text.strip()).replace("\u2212", "-")
-    text = _MONEY_WORDS.sub("", text)
-    for symbol in CURRENCY_SYMBOLS.values():
-        text = text.replace(symbol, "")
-    if "," in text and "." in text:
-        if text.rfind(",") > text.rfind("."):
-            return text.replace(".", "").replace(",", ".")
-        return text.replace(",", "")
-    if text.count(",") > 1 or (text.count(",") == 1 and _english()):
-        return text.replace(",", "")
-    if text.count(".") > 1:
-        return text.replace(".", "")
-    return text.replace(",", ".")
-
-
-def _english() -> bool:
-    return (get_language() or "ru").startswith("en")
-
-
-def display_number(value: Decimal | int) -> str:
-    """A number as a person would type it back: groups of digits, no trailing zeros."""
-    amount = Decimal(value).normalize()
-    places = max(-amount.as_tuple().exponent, 0)  # type: ignore[operator]
-    text = format_number(amount, get_language() or "ru", places)
-    return text.replace(",", "") if _english() else text
-
-
-class LocalizedDecimalField(forms.DecimalField):
-    """A DecimalField that forgives spaces, a comma, a currency sign (DOMAIN: numbers with
-    spaces or commas). Shown as a text box so the browser does not reject "1 000 000"."""
-
-    widget = forms.TextInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("inputmode", "decimal")
-        self.widget.attrs.setdefault("autocomplete", "off")
-
-    def to_python(self, value: Any) -> Decimal | None:
-        if isinstance(value, str):
-            value = normalize_number(value)
-        return super().to_python(value)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal | int) and not isinstance(value, bool):
-            return display_number(value)
-        return value
-
-
-class MoneyField(LocalizedDecimalField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 16)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal(0))
-        super().__init__(**kwargs)
-
-
-class PercentField(LocalizedDecimalField):
-    """Typed in percent (40), cleaned to a fraction (0.4); a fraction is shown as percent."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 9)
-        kwargs.setdefault("decimal_places", 4)
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> Decimal | None:
-        percent = super().clean(value)
-        return None if percent is None else percent / HUNDRED
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal | int) and not isinstance(value, bool):
-            return display_number(Decimal(value) * HUNDRED)
-        return value
-
-
-def share_percent_field(label: str) -> PercentField:
-    field = PercentField(
-        required=False,
-        min_value=Decimal(0),
-        max_value=HUNDRED,
-        label=label,
-        error_messages={
-            "min_value": _("A share is between 0 and 100 %."),
-            "max_value": _("A share is between 0 and 100 %."),
-        },
-    )
-    field.widget.attrs["class"] = "share"
-    return field
-
-
-def date_widget() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-# --- periods ---------------------------------------------------------------------------------
-
-
-def period_end_for(kind: str, start: date) -> date:
-    """The last day of the calendar month, quarter or year that ``start`` falls in."""
-    if kind == PeriodKind.YEAR:
-        return date(start.year, 12, 31)
-    if kind == PeriodKind.QUARTER:
-        last_month = (start.month - 1) // 3 * 3 + 3
-        return month_end(date(start.year, last_month, 1))
-    return month_end(start)
 
 
 def _as_date(value: Any) -> date | None:
@@ -334,7 +221,7 @@ class PlanForm(forms.Form):
         data = super().clean()
         start, kind = data.get("period_start"), data.get("period_kind")
         if start and kind and not data.get("period_end"):
-            data["period_end"] = period_end_for(kind, start)
+            data["period_end"] = period_end_of(kind, start)
         return data
 
     def season_months(self) -> list[date]:
@@ -450,10 +337,42 @@ class PlanForm(forms.Form):
 
     # -- for the template -------------------------------------------------------------------
 
+    def _chosen_team_id(self) -> int | None:
+        value = self["sales_team"].value()
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
     def team_rows(self) -> list[dict[str, Any]]:
+        """Every salesperson, with their team: a team's plan shows (and the page's script
+        keeps) only that team's people, a department plan everyone."""
+        chosen = self._chosen_team_id()
         return [
-            {"member": person, "field": self[f"share_{person.pk}"]} for person in self.salespeople
+            {
+                "member": person,
+                "field": self[f"share_{person.pk}"],
+                "team_id": person.team_id or "",
+                "visible": chosen is None or person.team_id == chosen,
+            }
+            for person in self.salespeople
         ]
+
+    def stored_history(self) -> History | None:
+        """The history stored with the plan being edited, while its funnel, team and first
+        month stay the same: the preview then judges the draft as a save would. A new plan's
+        preview has none (its history is read from the actuals when it is saved)."""
+        plan, data = self.plan, self.cleaned_data
+        if plan is None or not data.get("funnel") or not data.get("period_start"):
+            return None
+        team = data.get("sales_team")
+        if (
+            data["funnel"].pk != plan.funnel_id
+            or (team.pk if team else None) != plan.sales_team_id
+            or data["period_start"].replace(day=1) != plan.period_start.replace(day=1)
+        ):
+            return None
+        return history_from_json(plan.history)
 
     def mix_rows(self) -> list[dict[str, Any]]:
         return [
@@ -478,7 +397,7 @@ class PlanForm(forms.Form):
         start = _as_date(self["period_start"].value())
         if start is None or not kind:
             return []
-        end = _as_date(self["period_end"].value()) or period_end_for(kind, start)
+        end = _as_date(self["period_end"].value()) or period_end_of(kind, start)
         return month_starts(start, end)[:MAX_SEASON_MONTHS] if end >= start else []
 
     def uses_seasonality(self) -> bool:
@@ -550,8 +469,8 @@ class WhatIfForm(forms.Form):
         key_stage = next((stage.name for stage in stages if stage.is_key_stage), None)
         self.fields["stage"].initial = key_stage
 
-    def changes(self) -> Changes:
-        """The levers in the API's shape, turned into Changes by the same function."""
+    def levers(self) -> dict[str, Any]:
+        """The levers in the API's shape: the page and the API call the same what-if."""
         data = self.cleaned_data
         levers: dict[str, Any] = {
             "average_check_pct": data.get("average_check_pct"),
@@ -561,11 +480,11 @@ class WhatIfForm(forms.Form):
             levers["conversion_pp"] = {data["stage"]: data["conversion_pp"]}
         if data.get("add_salesperson"):
             levers["add_members"] = [{"name": str(_("New salesperson"))}]
-        return what_if_changes(levers)
+        return levers
 
-    def add_engine_errors(self, errors: Mapping[str, Iterable[str]]) -> None:
+    def add_engine_errors(self, error: PlanInputError) -> None:
         """Engine errors of the changed plan, next to the lever that caused them."""
-        for key, texts in errors.items():
+        for key, texts in translate_errors(error.errors).items():
             if key.startswith(("conversion_pp", "stages")):
                 field = "conversion_pp"
             elif key == "average_check" or key.startswith("product_mix"):
@@ -575,63 +494,3 @@ class WhatIfForm(forms.Form):
             else:
                 field = None
             self.add_error(field, list(texts))
-
-
-# --- products and the calendar -----------------------------------------------------------------
-
-
-class ProductForm(forms.Form):
-    name = forms.CharField(max_length=200, label=_("Name"))
-    price = MoneyField(label=_("Price"))
-    margin_pct = LocalizedDecimalField(
-        label=_("Gross margin, %"),
-        required=False,
-        max_digits=5,
-        decimal_places=2,
-        min_value=Decimal(0),
-        max_value=HUNDRED,
-    )
-
-    def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
-        self.organization = organization
-        super().__init__(*args, **kwargs)
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if scoped(Product, self.organization).filter(name=name).exists():
-            raise ValidationError(_("A product with this name already exists."))
-        return name
-
-    def clean_price(self) -> Decimal:
-        price = self.cleaned_data["price"]
-        if price <= 0:
-            raise ValidationError(_("Must be greater than zero."))
-        return price
-
-
-class CalendarDayForm(forms.Form):
-    WORKING, DAY_OFF = "working", "off"
-
-    date = forms.DateField(label=_("Date"), widget=date_widget())
-    kind = forms.ChoiceField(
-        label=_("The day is"),
-        choices=[(WORKING, _("a working day")), (DAY_OFF, _("a day off"))],
-    )
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
-
-    def service_kwargs(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "day": data["date"],
-            "is_working": data["kind"] == self.WORKING,
-            "note": data["note"],
-        }
-
-
-def month_from(text: str | None, default: date) -> date:
-    """The first day of a month typed as "2026-12" (an <input type=month>), else ``default``'s."""
-    try:
-        year, month = (int(part) for part in (text or "").strip().split("-"))
-        return date(year, month, 1)
-    except (ValueError, TypeError):
-        return date(default.year, default.month, 1)

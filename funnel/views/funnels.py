@@ -1,7 +1,6 @@
 """Pages of funnels: the list, and one form (name + stages) to create or edit a funnel.
 Views only route: funnel.forms reads, funnel.services validates and writes."""
 
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -11,18 +10,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from funnel import services
 from funnel.forms import FunnelForm, StageFormSet, add_stage_errors, stage_initial, stages_of
 from funnel.models import Funnel, Stage
-from salesplan.access import can_edit_settings, get_scoped_or_404, scoped
-from salesplan.plan_forms import display_number
-from salesplan.plan_views import require_membership, require_settings_editor
+from funnel.services import funnels as services
+from salesplan.access import (
+    access_object,
+    may_edit_settings,
+    require_membership,
+    scoped,
+)
+from salesplan.fields import percent_text
 
 STAGES_PREFIX = "stages"
-
-
-def _conversion_text(conversion: Decimal | None) -> str:
-    return "—" if conversion is None else f"{display_number(conversion * 100)} %"
 
 
 def funnel_list(request: HttpRequest) -> HttpResponse:
@@ -36,18 +35,18 @@ def funnel_list(request: HttpRequest) -> HttpResponse:
         {
             "funnel": funnel,
             "stages": [
-                {"stage": stage, "conversion": _conversion_text(stage.conversion)}
+                {"stage": stage, "conversion": percent_text(stage.conversion)}
                 for stage in funnel.stages.all()
             ],
         }
         for funnel in funnels
     ]
-    context = {"rows": rows, "can_edit": can_edit_settings(membership)}
+    context = {"rows": rows, "can_edit": may_edit_settings(membership)}
     return render(request, "funnels/list.html", context)
 
 
 def _save(request: HttpRequest, funnel: Funnel | None) -> HttpResponse:
-    organization = require_settings_editor(request).organization
+    organization = require_membership(request, may_edit_settings).organization
     if request.method != "POST":
         form = FunnelForm(organization=organization, funnel=funnel)
         formset = StageFormSet(prefix=STAGES_PREFIX, initial=stage_initial(funnel))
@@ -65,7 +64,7 @@ def _save(request: HttpRequest, funnel: Funnel | None) -> HttpResponse:
             else:
                 services.funnel_update(funnel=funnel, name=form.cleaned_data["name"], stages=stages)
         except ValidationError as error:
-            general = add_stage_errors(error, rows)
+            general = add_stage_errors(error, rows, form)
         else:
             messages.success(request, gettext("The funnel is saved."))
             return redirect("funnel_list")
@@ -84,6 +83,5 @@ def funnel_create(request: HttpRequest) -> HttpResponse:
 
 
 def funnel_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = require_settings_editor(request).organization
-    funnel = get_scoped_or_404(Funnel, organization, pk=pk)
+    funnel = access_object(require_membership(request), Funnel, pk, edit=True)
     return _save(request, funnel)

@@ -5,17 +5,26 @@ What the data set lacks is generated and labelled as such (see GENERATED_NOTE).
 """
 
 import csv
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from statistics import median
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from funnel.ingest.loader import load_frames
+from funnel.models import Funnel, ImportJob
+from funnel.services import imports
+from funnel.services.funnels import funnel_create
 from salesplan.models import (
     Membership,
     Organization,
@@ -26,6 +35,8 @@ from salesplan.models import (
     Team,
 )
 from salesplan.planning import equal_shares
+from salesplan.plans.history import funnel_history
+from salesplan.plans.services import TeamShare, plan_create
 from salesplan.services import member_add
 
 User = get_user_model()
@@ -136,9 +147,6 @@ def _month_bounds(day: date) -> tuple[date, date]:
 @transaction.atomic
 def seed_funnel(organization: Organization) -> Any:
     """The demo funnel and the product list (idempotent)."""
-    from funnel.models import Funnel
-    from funnel.services import funnel_create
-
     funnel = Funnel.objects.filter(organization=organization, name="B2B").first()
     if funnel is None:
         funnel = funnel_create(organization=organization, name="B2B", stages=DEMO_STAGES)
@@ -156,9 +164,6 @@ def seed_plan(organization: Organization, today: date | None = None) -> SalesPla
     """This month's plan for the first head of sales' team, its target set from the team's
     history (a tenth above its median month), so the realism check has something to say
     (idempotent: an existing plan of the month is kept)."""
-    from funnel.models import Funnel
-    from salesplan.plan_services import TeamShare, plan_create
-
     funnel = Funnel.objects.get(organization=organization, name="B2B")
     start, end = _month_bounds(today or timezone.localdate())
     name = f"План {start:%m.%Y}"
@@ -203,12 +208,13 @@ def _targets_from_history(
     organization: Organization, funnel: Any, team: Team | None, start: date
 ) -> tuple[Decimal, Decimal]:
     """A tenth above the team's median month of revenue; the average check of its deals."""
-    from statistics import median
-
-    from funnel.selectors import plan_history
-
-    probe = SalesPlan(organization=organization, funnel=funnel, sales_team=team, period_start=start)
-    history = plan_history(plan=probe)
+    history = funnel_history(
+        organization=organization,
+        funnel_id=funnel.pk,
+        sales_team_id=team.pk if team else None,
+        before=start,
+        stage_names=list(funnel.stages.order_by("position").values_list("name", flat=True)),
+    )
     if history is None:
         return Decimal(1_000_000), Decimal(50_000)
     last = funnel.stages.order_by("-position").values_list("name", flat=True).first()
@@ -228,9 +234,6 @@ DEMO_SEED = 2017
 def shifted_pipeline(path: Path, today: date) -> None:
     """The Maven pipeline with its dates moved so its last day is today, amounts in roubles,
     and the columns it lacks (channel, target-lead flag) generated, seeded and labelled."""
-    import numpy as np
-    import pandas as pd
-
     frame = pd.read_csv(DATA_DIR / "sales_pipeline.csv", dtype=str, keep_default_na=False)
     dates = {
         col: pd.to_datetime(frame[col], errors="coerce") for col in ("engage_date", "close_date")
@@ -252,13 +255,6 @@ def shifted_pipeline(path: Path, today: date) -> None:
 def seed_actuals(organization: Organization, today: date | None = None) -> dict[str, Any]:
     """Import the shifted Maven pipeline through the real import path (idempotent: a second
     run changes nothing), and generate daily marketing spend per channel."""
-    import tempfile
-
-    from django.core.files import File
-
-    from funnel import imports
-    from funnel.models import ImportJob
-
     today = today or timezone.localdate()
     funnel = seed_funnel(organization)
     owner = Membership.objects.get(organization=organization, role=Role.OWNER)
@@ -283,19 +279,13 @@ def seed_actuals(organization: Organization, today: date | None = None) -> dict[
 
 def _seed_spend(organization: Organization, funnel: Any, today: date) -> None:
     """Generated daily spend per channel over the last 15 months (labelled in README)."""
-    import numpy as np
-    import pandas as pd
-    from django.db import transaction as db_transaction
-
-    from funnel.ingest.loader import load_frames
-
     days = pd.date_range(today - timedelta(days=455), today, freq="D")
     rng = np.random.default_rng(DEMO_SEED)
     rows = [
         {"line": i, "channel": channel, "date": day, "amount": f"{rng.integers(2_000, 15_000)}.00"}
         for i, (day, channel) in enumerate((d, c) for d in days for c in DEMO_CHANNELS)
     ]
-    with db_transaction.atomic():
+    with transaction.atomic():
         load_frames(
             organization=organization,
             funnel=funnel,

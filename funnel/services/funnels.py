@@ -1,4 +1,4 @@
-"""Writes of funnels and their stages."""
+"""Writes of funnels and their stages (the page and the API call the same functions)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -7,14 +7,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from funnel import signals
 from funnel.models import Funnel, Stage, StageEvent
+from salesplan.access import scoped
+from salesplan.errors import translate_errors
 from salesplan.models import Organization
-from salesplan.plan_engine import translate_errors
-from salesplan.planning import PlanInputError, StageInput, stage_errors
+from salesplan.planning import StageInput, stage_errors
 
 
-def _validated(stages: Sequence[dict[str, Any]]) -> list[StageInput]:
-    inputs = [
+def _stage_inputs(stages: Sequence[dict[str, Any]]) -> list[StageInput]:
+    return [
         StageInput(
             name=(stage.get("name") or "").strip(),
             conversion=stage.get("conversion"),
@@ -23,10 +25,30 @@ def _validated(stages: Sequence[dict[str, Any]]) -> list[StageInput]:
         )
         for stage in stages
     ]
-    errors = stage_errors(inputs)
+
+
+def _check(
+    *,
+    organization: Organization,
+    name: str | None,
+    stages: Sequence[StageInput] | None,
+    funnel: Funnel | None = None,
+) -> None:
+    """A funnel's name is unique in the organization; its stages pass the engine's rules
+    (exactly one key stage, conversions in (0, 1], …). Every error at once."""
+    errors: dict[str, list[str]] = {}
+    if name is not None:
+        clash = scoped(Funnel, organization).filter(name=name)
+        if funnel is not None:
+            clash = clash.exclude(pk=funnel.pk)
+        if not name:
+            errors["name"] = [_("Give the funnel a name.")]
+        elif clash.exists():
+            errors["name"] = [_("A funnel with this name already exists.")]
+    if stages is not None:
+        errors.update(translate_errors(stage_errors(stages)))
     if errors:
-        raise ValidationError(translate_errors(errors))
-    return inputs
+        raise ValidationError(errors)
 
 
 def _write_stages(funnel: Funnel, stages: Sequence[StageInput]) -> None:
@@ -69,21 +91,11 @@ def funnel_create(
     *, organization: Organization, name: str, stages: Sequence[dict[str, Any]]
 ) -> Funnel:
     """A funnel with its ordered stages (top first); exactly one key stage."""
-    inputs = _validated(stages)
-    funnel = Funnel.objects.create(organization=organization, name=name.strip())
+    name, inputs = name.strip(), _stage_inputs(stages)
+    _check(organization=organization, name=name, stages=inputs)
+    funnel = Funnel.objects.create(organization=organization, name=name)
     _write_stages(funnel, inputs)
     return funnel
-
-
-def _refresh_plans(funnel: Funnel) -> None:
-    """Plans built on the funnel get metrics for its new stages."""
-    from salesplan.plan_services import plan_pie_refresh
-
-    for plan in funnel.plans.select_related("organization", "funnel"):
-        try:
-            plan_pie_refresh(plan=plan)
-        except PlanInputError:
-            continue  # the plan page shows what is wrong with it
 
 
 @transaction.atomic
@@ -91,11 +103,15 @@ def funnel_update(
     *, funnel: Funnel, name: str | None = None, stages: Sequence[dict[str, Any]] | None = None
 ) -> Funnel:
     """Rename and/or replace the stages. Saved plans keep the stages they were made with in
-    their versions; their current decomposition follows the new stages."""
-    if stages is not None:
-        _write_stages(funnel, _validated(stages))
-        _refresh_plans(funnel)
-    if name is not None and name.strip() != funnel.name:
-        funnel.name = name.strip()
+    their versions; their current decomposition follows the new stages (the plans layer
+    listens to `stages_changed`, in this transaction)."""
+    name = name.strip() if name is not None else None
+    inputs = _stage_inputs(stages) if stages is not None else None
+    _check(organization=funnel.organization, name=name, stages=inputs, funnel=funnel)
+    if name is not None and name != funnel.name:
+        funnel.name = name
         funnel.save(update_fields=["name"])
+    if inputs is not None:
+        _write_stages(funnel, inputs)
+        signals.stages_changed.send(sender=Funnel, funnel=funnel)
     return funnel

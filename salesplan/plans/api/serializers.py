@@ -1,31 +1,17 @@
+"""The plans API's request and response shapes (the services check what they mean)."""
+
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from funnel.api.serializers import StageSerializer
 from funnel.models import Funnel
-from salesplan.models import CalendarDay, Membership, Product, SalesPlan, Team
+from salesplan.api.fields import ScopedPrimaryKeyField
+from salesplan.models import Membership, Product, SalesPlan, Team
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 SHARE = {"max_digits": 9, "decimal_places": 6}
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A related id that must belong to the caller's organization."""
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        organization = self.context.get("organization")
-        if organization is None:
-            return self.model.objects.none()
-        return self.model.objects.filter(organization=organization)
 
 
 class PlanTeamSerializer(serializers.Serializer):
@@ -213,32 +199,3 @@ class PlanVersionSerializer(serializers.Serializer):
     created_by = serializers.CharField(source="created_by.email", default=None)
     changes = serializers.JSONField()
     inputs = serializers.JSONField()
-
-
-class ProductSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "margin_pct", "is_active"]
-        extra_kwargs = {"price": {"min_value": 0}, "margin_pct": {"min_value": 0, "max_value": 100}}
-
-    def validate_name(self, value: str) -> str:
-        clash = Product.objects.filter(organization=self.context["organization"], name=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(_("A product with this name already exists."))
-        return value
-
-
-class CalendarDaySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CalendarDay
-        fields = ["id", "date", "is_working", "note"]
-
-    def validate_date(self, value: Any) -> Any:
-        clash = CalendarDay.objects.filter(organization=self.context["organization"], date=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(_("This day is already in the calendar."))
-        return value

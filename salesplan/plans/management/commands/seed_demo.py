@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from salesplan import demo
+from salesplan.plans import demo
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The events API's JSON batch → the normalized frames of `funnel.ingest.schema`.
+"""The events API's JSON batch → the normalized frames of `funnel.ingest.schema`. No database.
 
 Every item is checked field by field, and each error names its section, the item's index, the
 field, the value and what was expected. Rows carry a batch-wide `line`, so an error the loader
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from funnel.ingest.schema import FRAME_COLUMNS, RowError
+from funnel.ingest.schema import FRAME_COLUMNS, MONEY_LIMIT, RowError
 
 # Items per batch, all sections together: enough for a day of a large department, small
 # enough to validate and load within one request. Larger exports go through file import.
@@ -24,8 +24,6 @@ MAX_ITEMS = 10_000
 ECHO_CHARS = 200
 # Moments and days outside these years are typos (and beyond pandas' nanosecond timestamps).
 FIRST_YEAR, LAST_YEAR = 1970, 2100
-# Money fits Decimal(max_digits=16, decimal_places=2).
-MONEY_LIMIT = Decimal(10) ** 14
 
 TEXT, MOMENT, DAY, MONEY, FLAG, STAGE = "text", "moment", "day", "money", "flag", "stage"
 SETTINGS_KEYS = ("funnel", "source", "valid_items_only")

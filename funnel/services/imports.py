@@ -1,9 +1,12 @@
 """File imports: upload → preview (detected preset, column and stage mapping) → confirm → a
-Celery job that parses in chunks, stages them, and writes everything in one transaction.
+job (`funnel.tasks.run_import`) that parses in chunks, stages them, and writes everything in
+one transaction.
 
-The page and the API call these same functions. By default nothing is written when any row is
-bad (the report says why); with `valid_rows_only` the good rows are written and the bad ones
-reported. Re-importing the same file changes nothing; an updated export updates what changed.
+The page and the API call these same functions. The upload is inspected once: what the preview
+shows (headers, first rows, the CRM's stages with their counts) is stored on the job and read
+from there. By default nothing is written when any row is bad (the report says why); with
+`valid_rows_only` the good rows are written and the bad ones reported. Re-importing the same
+file changes nothing; an updated export updates what changed.
 """
 
 import csv
@@ -14,20 +17,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from funnel import importers
+from funnel import importers, signals
+from funnel.importers import FileInfo
 from funnel.ingest.loader import Loader
 from funnel.ingest.schema import LOST, WON, RowError
-from funnel.models import Funnel, ImportJob, SavedMapping, Source, StageMapping
+from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageMapping
+from funnel.stage_map import resolve_stage_map
 from salesplan.models import Membership
+from salesplan.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,21 @@ def _path(job: ImportJob) -> Path:
     return Path(job.file.path)
 
 
+def _stages(funnel: Funnel) -> list[Stage]:
+    return list(funnel.stages.order_by("position"))
+
+
+def file_info(job: ImportJob) -> FileInfo:
+    """What the upload's inspection found, as stored on the job (a job stored before the
+    preview was kept is inspected once more, and then keeps it)."""
+    if job.file_info:
+        return FileInfo.from_json(job.file_info)
+    info = importers.inspect_file(_path(job), filename=job.original_name)
+    job.file_info = info.to_json()
+    ImportJob.objects.filter(pk=job.pk).update(file_info=job.file_info)
+    return info
+
+
 def import_create(
     *,
     membership: Membership,
@@ -56,8 +76,9 @@ def import_create(
     uploaded: UploadedFile,
     preset: str | None = None,
 ) -> ImportJob:
-    """Store the file and detect what it is. Raises ValidationError for a file it cannot
-    read (encoding, format), with a message for the user."""
+    """Store the file, inspect it once, detect what it is and keep what the preview shows.
+    Raises ValidationError for a file it cannot read (encoding, format), with a message for
+    the user; nothing is kept then."""
     job = ImportJob(
         organization=membership.organization,
         funnel=funnel,
@@ -77,30 +98,33 @@ def import_create(
     job.encoding = info.encoding or ""
     job.delimiter = info.delimiter or ""
     job.total_rows = info.total_rows
+    job.file_info = info.to_json()
     saved = SavedMapping.objects.filter(
         organization=membership.organization,
         header_signature=importers.header_signature(info.headers),
     ).first()
     job.mapping = saved.mapping if saved else importers.default_mapping(job.preset, info.headers)
-    job.stage_map = _default_stage_map(job, info)
+    job.crm_stages = _crm_stages(job, info)
+    job.stage_map = _default_stage_map(job)
     job.save()
     return job
 
 
-def _our_stages(funnel: Funnel) -> list[Any]:
-    return list(funnel.stages.order_by("position"))
-
-
-def _default_stage_map(job: ImportJob, info: Any) -> dict[str, str]:
+def _crm_stages(job: ImportJob, info: FileInfo) -> list[list[Any]]:
+    """The file's CRM stages with their row counts (one pass over the stage column)."""
     if importers.missing_columns(job.mapping, info.headers):
-        return {}
-    stages = _our_stages(job.funnel)
-    raw = [value for value, _count in importers.crm_stages(_path(job), info, job.mapping)]
+        return []
+    return [[value, count] for value, count in importers.crm_stages(_path(job), info, job.mapping)]
+
+
+def _default_stage_map(job: ImportJob) -> dict[str, str]:
+    """The preset's guess, where the user's choice for this funnel and CRM wins."""
+    stages = _stages(job.funnel)
+    raw = [value for value, _count in job.crm_stages]
     key_stage = next((s.name for s in stages if s.is_key_stage), None)
     proposed = importers.default_stage_map(
         job.preset, raw, [s.name for s in stages], key_stage_name=key_stage
     )
-    # What the user chose last time for this funnel and CRM wins over the preset's guess.
     saved = {
         mapping.external: mapping.outcome or (mapping.stage.name if mapping.stage else "")
         for mapping in StageMapping.objects.filter(
@@ -113,40 +137,39 @@ def _default_stage_map(job: ImportJob, info: Any) -> dict[str, str]:
     return proposed
 
 
-def _remember_stage_map(job: ImportJob) -> None:
+def _remember_stage_map(job: ImportJob, stages: list[Stage]) -> None:
     """Keep the confirmed stage mapping for the next export of this CRM into this funnel."""
-    stages = {s.name: s for s in _our_stages(job.funnel)}
+    by_name = {stage.name: stage for stage in stages}
     for raw, target in job.stage_map.items():
         StageMapping.objects.update_or_create(
             funnel=job.funnel,
             source=job.source,
             external=raw.casefold()[:200],
             defaults={
-                "stage": stages.get(target),
+                "stage": by_name.get(target),
                 "outcome": target if target in (WON, LOST) else "",
             },
         )
 
 
 def import_preview(job: ImportJob) -> dict[str, Any]:
-    """What the preview shows: the first rows, the mapping, the CRM's stages and where they go."""
-    info = importers.inspect_file(_path(job), filename=job.original_name)
-    missing = importers.missing_columns(job.mapping, info.headers)
-    stages = [] if missing else importers.crm_stages(_path(job), info, job.mapping)
+    """What the preview shows: the first rows, the mapping, the CRM's stages and where they
+    go. Read from what the upload stored: the file is not opened."""
+    info = file_info(job)
     return {
-        "headers": info.headers,
+        "headers": list(info.headers),
         "sample": info.sample,
         "total_rows": info.total_rows,
         "encoding": info.encoding,
         "delimiter": info.delimiter,
         "preset": job.preset,
         "mapping": job.mapping,
-        "missing_columns": missing,
+        "missing_columns": importers.missing_columns(job.mapping, info.headers),
         "crm_stages": [
             {"value": value, "count": count, "maps_to": job.stage_map.get(value, "")}
-            for value, count in stages
+            for value, count in job.crm_stages
         ],
-        "our_stages": [s.name for s in _our_stages(job.funnel)],
+        "our_stages": [s.name for s in _stages(job.funnel)],
         "fields": list(importers.MAPPABLE_FIELDS),
         "required": list(importers.REQUIRED_FIELDS),
     }
@@ -162,7 +185,8 @@ def import_confirm(
     """Check the mapping and queue the job (once the transaction commits)."""
     if job.status != ImportJob.Status.PREVIEW:
         raise ValidationError({"status": [_("This import has already been started.")]})
-    info = importers.inspect_file(_path(job), filename=job.original_name)
+    info = file_info(job)
+    stages = _stages(job.funnel)
     errors: dict[str, list[str]] = {}
     if mapping is not None:
         unknown = sorted(set(mapping.values()) - set(info.headers) - {""})
@@ -177,14 +201,13 @@ def import_confirm(
             _("Map a column to each required field: %(fields)s.") % {"fields": ", ".join(missing)}
         )
     if stage_map is not None:
-        allowed = {s.name for s in _our_stages(job.funnel)} | {WON, LOST}
-        wrong = sorted(target for target in stage_map.values() if target and target not in allowed)
-        if wrong:
+        resolved = resolve_stage_map(stage_map, [stage.name for stage in stages])
+        if resolved.unknown:
             errors["stage_map"] = [
                 _("Unknown stage %(stages)s; use a stage of the funnel, “won” or “lost”.")
-                % {"stages": ", ".join(wrong)}
+                % {"stages": ", ".join(sorted(target for _raw, target in resolved.unknown))}
             ]
-        job.stage_map = {raw: target for raw, target in stage_map.items() if target}
+        job.stage_map = resolved.targets
     if errors:
         raise ValidationError(errors)
     if mapping is not None and not job.preset:
@@ -193,27 +216,12 @@ def import_confirm(
             header_signature=importers.header_signature(info.headers),
             defaults={"mapping": job.mapping},
         )
-    _remember_stage_map(job)
+    _remember_stage_map(job, stages)
     job.valid_rows_only = valid_rows_only
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["mapping", "stage_map", "valid_rows_only", "status"])
-    job_id = job.pk
-    language = translation.get_language() or "ru"
-    transaction.on_commit(lambda: run_import.delay(job_id, language))
+    enqueue("funnel.run_import", job.pk, translation.get_language() or "ru")
     return job
-
-
-@shared_task(
-    name="funnel.run_import",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=60 * 60,
-)
-def run_import(job_id: int, language: str = "ru") -> None:
-    with translation.override(language):
-        import_run(job_id=job_id)
 
 
 def import_run(*, job_id: int) -> None:
@@ -237,14 +245,9 @@ def import_run(*, job_id: int) -> None:
 
 
 def _run(job: ImportJob) -> None:
-    info = importers.inspect_file(_path(job), filename=job.original_name)
-    stages = _our_stages(job.funnel)
-    positions = {s.name: s.position for s in stages}
-    stage_map: dict[str, int | str] = {
-        raw: target if target in (WON, LOST) else positions[target]
-        for raw, target in job.stage_map.items()
-        if target in positions or target in (WON, LOST)
-    }
+    info = file_info(job)
+    stages = _stages(job.funnel)
+    stage_map = resolve_stage_map(job.stage_map, [stage.name for stage in stages]).positions
     tz = ZoneInfo(job.organization.time_zone)
     errors: list[RowError] = []
     loader = Loader(organization=job.organization, funnel=job.funnel, source=job.source)
@@ -286,6 +289,9 @@ def _run(job: ImportJob) -> None:
         )
         with transaction.atomic():
             result = loader.finish()
+            signals.actuals_loaded.send(
+                sender=ImportJob, organization_id=job.organization_id, funnel_id=job.funnel_id
+            )
     except BaseException:
         loader.abort()
         raise

@@ -1,0 +1,1 @@
+"""Writes of the funnel app: funnels, file imports, the events API, webhooks, integrations."""

@@ -1,0 +1,1 @@
+"""Pages of the funnel app: funnels, and file imports."""

@@ -1,0 +1,36 @@
+"""How a plan follows what it depends on. The lower layers announce a change (they never call
+up); the plans listen here.
+
+- a funnel's stages changed → its plans' history, metrics and default pie follow (at once);
+- a product's price or margin changed → plans with it in their mix follow (at once);
+- new actuals were loaded → the history of the funnel's plans is recomputed in a job.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from funnel import signals as funnel_signals
+from salesplan import signals as core_signals
+from salesplan.models import SalesPlan
+from salesplan.plans import services, tasks
+
+
+@receiver(funnel_signals.stages_changed, dispatch_uid="plans_follow_their_funnel")
+def funnel_stages_changed(sender: Any, *, funnel: Any, **kwargs: Any) -> None:
+    plans = SalesPlan.objects.filter(funnel=funnel)
+    services.plan_history_refresh(plans=plans)
+    services.plan_refresh(plans=plans)
+
+
+@receiver(core_signals.product_repriced, dispatch_uid="plans_follow_their_products")
+def product_repriced(sender: Any, *, product: Any, **kwargs: Any) -> None:
+    services.plan_refresh(plans=SalesPlan.objects.filter(product_mix__product=product).distinct())
+
+
+@receiver(funnel_signals.actuals_loaded, dispatch_uid="plans_follow_their_actuals")
+def actuals_loaded(sender: Any, *, funnel_id: int, **kwargs: Any) -> None:
+    # After the commit, so the job sees the new actuals; a broker that is down is logged and
+    # the history stays as it was (the next load or save recomputes it).
+    transaction.on_commit(lambda: tasks.refresh_history.delay(funnel_id), robust=True)

@@ -1,0 +1,277 @@
+"""Pages of sales plans (server-rendered, htmx).
+
+Views only route: `salesplan.access` fetches and authorizes, forms read what was typed, the
+services write and preview, the selectors decompose, `presentation` lays it out.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from salesplan.access import (
+    access_object,
+    may_create_plans,
+    may_edit_plan,
+    may_plan_for,
+    plans_queryset,
+    require_membership,
+)
+from salesplan.errors import error_lines
+from salesplan.models import Membership, SalesPlan
+from salesplan.planning import PlanInputError
+from salesplan.plans import charts, selectors, services, whatif
+from salesplan.plans.forms import PlanForm, WhatIfForm
+from salesplan.plans.presentation import (
+    changed_inputs,
+    diff_rows,
+    input_rows,
+    present,
+    stale_message,
+    verdict_label,
+    version_rows,
+)
+from salesplan.selectors import calendar_for
+
+PLANS_PER_PAGE = 25  # a year of monthly plans for two funnels fits on one page
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _problems(error: PlanInputError | ValidationError) -> list[tuple[str, str]]:
+    return [("", text) for text in error_lines(error)]
+
+
+def _plan(member: Membership, pk: Any, *, edit: bool = False) -> SalesPlan:
+    """The plan with everything its snapshot reads (salesplan.access fetches and authorizes)."""
+    return access_object(member, selectors.with_inputs(plans_queryset()), pk, edit=edit)
+
+
+def plan_list(request: HttpRequest) -> HttpResponse:
+    member = require_membership(request)
+    page = Paginator(
+        selectors.plan_list(organization=member.organization), PLANS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "plan": item.plan,
+            "decomposition": item.decomposition,
+            "verdict_label": verdict_label(item.decomposition.verdict)
+            if item.decomposition
+            else "",
+        }
+        for item in selectors.decompose_plans(page, organization=member.organization)
+    ]
+    context = {"rows": rows, "page": page, "can_edit": may_create_plans(member)}
+    return render(request, "plans/list.html", context)
+
+
+def _form_preview(form: PlanForm) -> dict[str, Any]:
+    """The live preview of a bound plan form: its decomposition, or what to fix first."""
+    if not form.is_ready_for_preview():
+        return {"missing": True}
+    if form.is_valid():
+        try:
+            decomposition = services.plan_preview(
+                organization=form.organization,
+                history=form.stored_history(),
+                **form.service_kwargs(),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error, summary=False)
+        else:
+            return {"view": present(decomposition)}
+    return {"problems": form.problems()}
+
+
+def _form_page(
+    request: HttpRequest, form: PlanForm, preview: dict[str, Any], **extra: Any
+) -> HttpResponse:
+    context = {"form": form, "plan": form.plan, "preview": preview, **extra}
+    return render(request, "plans/form.html", context)
+
+
+def _may_plan_for_team(member: Membership, form: PlanForm) -> bool:
+    """A head of sales plans for the teams they lead (or the whole department)."""
+    team = form.cleaned_data.get("sales_team")
+    if may_plan_for(member, team.pk if team else None):
+        return True
+    form.add_error("sales_team", gettext("You can plan only for the teams you lead."))
+    return False
+
+
+def plan_create(request: HttpRequest) -> HttpResponse:
+    member = require_membership(request)
+    if not may_create_plans(member):
+        raise PermissionDenied
+    organization = member.organization
+    if request.method != "POST":
+        return _form_page(request, PlanForm(organization=organization), {"missing": True})
+    form = PlanForm(request.POST, organization=organization)
+    if form.is_valid() and _may_plan_for_team(member, form):
+        try:
+            plan = services.plan_create(
+                organization=organization, user=request.user, **form.service_kwargs()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, gettext("The plan is saved."))
+            return redirect("plan_detail", pk=plan.pk)
+    preview = _form_preview(PlanForm(request.POST, organization=organization, preview=True))
+    return _form_page(request, form, preview)
+
+
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = require_membership(request)
+    plan = _plan(member, pk, edit=True)
+    organization = member.organization
+    if request.method != "POST":
+        item = selectors.decompose_plan(plan)
+        preview = (
+            {"view": present(item.decomposition)}
+            if item.decomposition
+            else {"problems": _problems(item.error)}
+        )
+        return _form_page(request, PlanForm(organization=organization, plan=plan), preview)
+    form = PlanForm(request.POST, organization=organization, plan=plan)
+    form.fields["version"].required = True
+    stale = False
+    if form.is_valid() and _may_plan_for_team(member, form):
+        try:
+            plan = services.plan_update(
+                plan=plan,
+                user=request.user,
+                expected_version=form.cleaned_data["version"],
+                **form.service_kwargs(),
+            )
+        except services.StaleVersion:
+            stale = True
+            form.add_error(None, stale_message())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, gettext("The plan is saved."))
+            return redirect("plan_detail", pk=plan.pk)
+    preview = _form_preview(
+        PlanForm(request.POST, organization=organization, plan=plan, preview=True)
+    )
+    return _form_page(request, form, preview, stale=stale)
+
+
+@require_POST
+def plan_preview(request: HttpRequest) -> HttpResponse:
+    """The live preview beside the plan form (htmx): nothing is saved."""
+    member = require_membership(request)
+    if not may_create_plans(member):
+        raise PermissionDenied
+    plan = _plan(member, request.POST["plan"]) if request.POST.get("plan") else None
+    form = PlanForm(request.POST, organization=member.organization, plan=plan, preview=True)
+    # `oob`: the fragment also refreshes the phone's summary bar (an htmx out-of-band swap).
+    context = {"preview": _form_preview(form), "oob": _is_htmx(request)}
+    return render(request, "plans/_preview.html", context)
+
+
+def _detail_context(member: Membership, plan: SalesPlan) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "plan": plan,
+        "can_edit": may_edit_plan(member, plan),
+        "versions": version_rows(selectors.plan_versions(plan)),
+    }
+    item = selectors.decompose_plan(plan)
+    if item.decomposition is None or item.inputs is None:
+        context["problems"] = _problems(item.error)
+        return context
+    context.update(
+        view=present(item.decomposition),
+        funnel_chart=charts.funnel_chart(item.decomposition),
+        daily_chart=charts.daily_chart(item.decomposition),
+        what_if_form=WhatIfForm(stages=item.inputs.stages),
+    )
+    return context
+
+
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = require_membership(request)
+    plan = _plan(member, pk)
+    return render(request, "plans/detail.html", _detail_context(member, plan))
+
+
+@require_POST
+def plan_what_if(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pull a few levers of the saved plan and see every output move; nothing is saved.
+    Reading the plan is enough (as in the API)."""
+    member = require_membership(request)
+    plan = _plan(member, pk)
+    item = selectors.decompose_plan(plan)
+    if item.inputs is None:
+        return redirect("plan_detail", pk=plan.pk)
+    form = WhatIfForm(request.POST, stages=item.inputs.stages)
+    result = None
+    if form.is_valid():
+        try:
+            outcome = whatif.plan_what_if(plan=plan, levers=form.levers())
+        except PlanInputError as error:
+            form.add_engine_errors(error)
+        else:
+            result = {"view": present(outcome.after), "diff": diff_rows(outcome.diff)}
+    if _is_htmx(request):
+        return render(
+            request, "plans/_what_if.html", {"plan": plan, "what_if_form": form, "what_if": result}
+        )
+    context = _detail_context(member, plan) | {"what_if_form": form, "what_if": result}
+    return render(request, "plans/detail.html", context)
+
+
+def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """One saved version: its inputs and the decomposition they give."""
+    plan = _plan(require_membership(request), pk)
+    version = selectors.version_of(plan, number)
+    context: dict[str, Any] = {
+        "plan": plan,
+        "version": version,
+        "inputs": input_rows(version.inputs, plan.organization.currency),
+    }
+    try:
+        decomposition = selectors.decompose_version(version, calendar_for(plan.organization))
+    except PlanInputError as error:
+        context["problems"] = _problems(error)
+    else:
+        context["view"] = present(decomposition)
+    return render(request, "plans/version.html", context)
+
+
+def _version_number(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two versions side by side: the inputs that changed and the difference of every output."""
+    plan = _plan(require_membership(request), pk)
+    a = _version_number(request.GET.get("a"), max(plan.version - 1, 1))
+    b = _version_number(request.GET.get("b"), plan.version)
+    first, second = selectors.version_of(plan, a), selectors.version_of(plan, b)
+    context: dict[str, Any] = {
+        "plan": plan,
+        "a": first,
+        "b": second,
+        "inputs": changed_inputs(first.inputs, second.inputs, plan.organization.currency),
+        "versions": version_rows(selectors.plan_versions(plan)),
+    }
+    try:
+        diff = selectors.compare_versions(first, second, calendar_for(plan.organization))
+    except PlanInputError as error:
+        context["problems"] = _problems(error)
+    else:
+        context["diff"] = diff_rows(diff)
+    return render(request, "plans/compare.html", context)

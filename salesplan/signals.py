@@ -1,0 +1,10 @@
+"""What the kernel announces to the layers above it (it never calls them).
+
+The plans layer listens (`salesplan/plans/receivers.py`): a plan follows the products in its
+mix. The apps announce the same way (`funnel/signals.py`).
+"""
+
+from django.dispatch import Signal
+
+# A product's price or margin changed; kwargs: product. Plans with it in their mix follow.
+product_repriced = Signal()
