@@ -35,8 +35,9 @@ def _apply(metric: PlanMetric, item: PlannedMetric) -> None:
 @transaction.atomic
 def plan_metrics_sync(*, plan: SalesPlan, planned: Sequence[PlannedMetric]) -> None:
     """Upsert the plan's metrics by key with their planned values and drop those the plan no
-    longer has (their responsibilities go with them). Idempotent; four queries whatever the
-    number of metrics (read, insert, update, delete)."""
+    longer has (their responsibilities go with them). Idempotent, and a bounded number of
+    queries whatever the number of metrics: one read, one insert, one update, one delete (and
+    Django's reads of the pie slices of the metrics it deletes)."""
     existing = {metric.key: metric for metric in PlanMetric.objects.filter(plan=plan)}
     new: list[PlanMetric] = []
     changed: list[PlanMetric] = []

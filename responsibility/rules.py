@@ -300,17 +300,25 @@ class Seat:
     plan_share: Decimal = Decimal(0)
 
 
-def default_assignments(metrics: Sequence[MetricView], seats: Sequence[Seat]) -> list[Assignment]:
+def default_assignments(
+    metrics: Sequence[MetricView], seats: Sequence[Seat], *, team_head: str | None = None
+) -> list[Assignment]:
     """Marketing → the marketer; revenue and margin → the head of sales; sales metrics → the
     head of sales for the department, split among the plan's salespeople by their plan share
     (hunters take new clients, farmers the existing base). Without a head of sales a sales
-    metric goes to the salesperson with the largest share."""
+    metric goes to the salesperson with the largest share.
+
+    The head of sales of a team's plan is that team's head (`team_head`, a seat's key): the one
+    who may edit the plan and its pie. A department plan takes the first head of sales."""
 
     def first(role: str) -> OwnerView | None:
         return next((seat.owner for seat in seats if seat.owner.role == role), None)
 
     marketer = first(MARKETER)
-    head = first(HEAD_OF_SALES)
+    if team_head is not None:
+        head = next((seat.owner for seat in seats if seat.owner.key == team_head), None)
+    else:
+        head = first(HEAD_OF_SALES)
     owner = first(OWNER)
     salespeople = [seat for seat in seats if seat.owner.role == SALESPERSON and seat.plan_share]
     assignments: list[Assignment] = []

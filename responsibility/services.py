@@ -68,7 +68,11 @@ def pie_propose_default(*, plan: SalesPlan, only_unowned: bool = True) -> int:
     ]
     last_position = max((m.stage_position or 0 for m in metrics), default=0)
     views = [metric_view(metric, last_position) for metric in metrics]
-    proposal = default_assignments(views, seats)
+    # A team's plan belongs to that team's head (who may edit it); none set: the owner's.
+    team_head = None
+    if plan.sales_team_id is not None:
+        team_head = str(plan.sales_team.head_id) if plan.sales_team.head_id else ""
+    proposal = default_assignments(views, seats, team_head=team_head)
     # Two inserts whatever the size: the owners first, then the team splits below them.
     tops = Responsibility.objects.bulk_create(
         Responsibility(plan=plan, metric_id=int(a.metric), owner_id=int(a.owner), share=a.share)

@@ -12,6 +12,9 @@ from metrics.services import metric_update
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import CanEditPlans
 
+# Ids are bigint: a larger number in a filter is a 400, not a database overflow.
+MAX_ID = 2**63 - 1
+
 
 class PlanMetricSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(read_only=True)
@@ -95,8 +98,11 @@ class MetricViewSet(
         if self.schema_only:
             return queryset
         params = self.request.query_params
-        if params.get("plan", "").isdigit():
-            queryset = queryset.filter(plan_id=int(params["plan"]))
+        plan = params.get("plan", "")
+        if plan:
+            if not plan.isdigit() or int(plan) > MAX_ID:
+                raise serializers.ValidationError({"plan": [gettext("Give a plan's id.")]})
+            queryset = queryset.filter(plan_id=int(plan))
         category = params.get("category")
         if category:
             if category not in {c.value for c in Category}:
