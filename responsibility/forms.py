@@ -7,12 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from salesplan.models import Membership, Role
 
 
-def _members(plan: Any):
+def pie_members(plan: Any):
+    """Who may hold a slice of the pie: the organization's active members but viewers."""
     return (
         Membership.objects.filter(organization_id=plan.organization_id, is_active=True)
         .exclude(role=Role.VIEWER)
         .select_related("user")
     )
+
+
+def split_candidates(plan: Any) -> list[Membership]:
+    """The salespeople a head of sales can cut a metric among (read once per page)."""
+    return list(pie_members(plan).filter(role=Role.SALESPERSON))
 
 
 class AssignForm(forms.Form):
@@ -25,7 +31,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _members(plan)
+        self.fields["owner"].queryset = pie_members(plan)
         self.fields["owner"].label_from_instance = lambda m: (
             f"{m.display_name} · {m.get_role_display()}"
         )
@@ -42,9 +48,11 @@ class SplitForm(forms.Form):
     responsibility = forms.IntegerField(widget=forms.HiddenInput)
     pie_version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, plan: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, plan: Any, salespeople: list[Membership] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.salespeople = list(_members(plan).filter(role=Role.SALESPERSON))
+        self.salespeople = salespeople if salespeople is not None else split_candidates(plan)
         for member in self.salespeople:
             self.fields[f"share_{member.pk}"] = forms.CharField(
                 label=member.display_name, required=False, max_length=12

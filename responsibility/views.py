@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from metrics.models import PlanMetric
 from responsibility import services
 from responsibility.charts import pie_sunburst
-from responsibility.forms import AssignForm, SplitForm
+from responsibility.forms import AssignForm, SplitForm, split_candidates
 from responsibility.models import Responsibility
 from responsibility.selectors import pie_tree
 from salesplan.access import access_object, access_plan, may_edit_plan, require_membership
@@ -36,6 +36,7 @@ def _context(request: HttpRequest, plan: SalesPlan) -> dict[str, Any]:
     editable = may_edit_plan(require_membership(request), plan)
     split_forms = {}
     if editable:
+        salespeople = split_candidates(plan)
         for owner in tree["owners"]:
             for metric in owner["metrics"]:
                 initial = {
@@ -46,7 +47,9 @@ def _context(request: HttpRequest, plan: SalesPlan) -> dict[str, Any]:
                     "responsibility": metric["responsibility"],
                     "pie_version": plan.pie_version,
                 }
-                split_forms[metric["responsibility"]] = SplitForm(initial=initial, plan=plan)
+                split_forms[metric["responsibility"]] = SplitForm(
+                    initial=initial, plan=plan, salespeople=salespeople
+                )
     return {
         "plan": plan,
         "tree": tree,

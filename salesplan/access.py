@@ -282,8 +282,9 @@ def access_object(
         queryset = queryset._default_manager.all()
     kind = kind_of(queryset)
     scope = scoped(queryset, member.organization, path=kind.organization)
+    rows = scope.filter(kind.rows(member))
     try:
-        obj = scope.filter(kind.rows(member)).distinct().get(pk=pk)
+        obj = (rows.distinct() if kind.distinct else rows).get(pk=pk)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("Not found") from exc
     if not kind.read(member) or (edit and not kind.edit(member, obj)):
