@@ -85,6 +85,40 @@
     output.classList.toggle("ok", Math.abs(total - 100) <= 0.001);
   }
 
+  // A team's plan is split among that team's salespeople only (the server refuses anyone
+  // else): choosing a team shows its people, clears the others and shares the plan equally.
+  const salesTeam = form.querySelector("[name=sales_team]");
+
+  function equalShares(count) {
+    // Hundredths of a percent by the largest remainder, so they add up to exactly 100.
+    const base = Math.floor(10000 / count);
+    const shares = [];
+    for (let i = 0; i < count; i += 1) shares.push(base + (i < 10000 - base * count ? 1 : 0));
+    return shares.map(function (n) {
+      return (n / 100).toLocaleString(document.documentElement.lang || "ru");
+    });
+  }
+
+  function chooseTeam() {
+    const chosen = salesTeam ? salesTeam.value : "";
+    const rows = Array.from(document.querySelectorAll("#team tr[data-team]"));
+    const kept = rows.filter(function (row) {
+      const inTeam = !chosen || row.dataset.team === chosen;
+      row.hidden = !inTeam;
+      if (!inTeam) row.querySelector("input.share").value = "";
+      return inTeam;
+    });
+    const shares = equalShares(Math.max(kept.length, 1));
+    kept.forEach(function (row, index) {
+      row.querySelector("input.share").value = shares[index];
+    });
+    updateTotal();
+    if (kept.length) {
+      kept[0].querySelector("input.share").dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  }
+
+  if (salesTeam) salesTeam.addEventListener("change", chooseTeam);
   [kind, start, end].forEach(function (field) {
     if (field) field.addEventListener("input", update);
   });

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from salesplan.models import PlanVersion, Role, SalesPlan
+from salesplan.models import PlanVersion, Role, SalesPlan, Team
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.worked_example import DECEMBER, WORKED_STAGES
 
@@ -151,6 +151,31 @@ def test_head_of_sales_gets_no_share(api, funnel_id, head):
     assert response.status_code == 400
     assert "no personal sales plan" in response.json()["team[0].membership"][0]
     assert not SalesPlan.objects.exists()
+
+
+def test_a_team_plan_takes_only_its_teams_salespeople(api, funnel_id, head, make_member):
+    # given the head's team "East" with Anna, and Boris in no team
+    east = Team.objects.create(organization=head.organization, name="East", head=head)
+    anna = make_member(Role.SALESPERSON, team=east)
+    boris = make_member(Role.SALESPERSON)
+    body = {"funnel": funnel_id, "name": "East", "sales_team": east.pk, **DECEMBER}
+    # when the plan of East is split between Anna and Boris
+    split = {
+        "team": [{"membership": anna.pk, "share": "0.5"}, {"membership": boris.pk, "share": "0.5"}]
+    }
+    response = api.post("/api/v1/plans/", body | split, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    # then it is refused, naming Boris and the team, and nothing is saved
+    assert response.status_code == 400
+    assert response.json()["team[1].membership"] == [
+        f"{boris.display_name} is not in the team East: a team's plan is split among that "
+        "team's salespeople only."
+    ]
+    assert not SalesPlan.objects.exists()
+    # and the plan of Anna alone is saved, and so is a department plan with both
+    only_anna = {"team": [{"membership": anna.pk, "share": "1"}]}
+    assert api.post("/api/v1/plans/", body | only_anna, format="json").status_code == 201
+    department = {**body, "name": "All", "sales_team": None} | split
+    assert api.post("/api/v1/plans/", department, format="json").status_code == 201
 
 
 def test_member_of_another_organization_is_refused(api, funnel_id):
