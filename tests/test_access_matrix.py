@@ -1,12 +1,16 @@
 """Every API endpoint (and the core pages) with every role and with a member of another
 organization: the exact status. Another organization's object is 404, never 403."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from responsibility.models import Responsibility
-from salesplan.models import Role, Team
+from salesplan.models import Organization, Role, SalesPlan, Team
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.worked_example import DECEMBER, WORKED_STAGES
 
@@ -26,9 +30,24 @@ class World:
     product: int
 
 
-@pytest.fixture
-def world(api_for) -> World:
-    organization = OrganizationFactory(name="Acme")
+# The world's organizations carry this in their names, so a run killed before its cleanup
+# leaves nothing the next run (with --reuse-db) trips over: it is removed first.
+WORLD = "Access matrix"
+
+
+def _remove_worlds() -> None:
+    organizations = Organization.objects.filter(name__startswith=WORLD)
+    users = list(
+        get_user_model().objects.filter(memberships__organization__in=organizations).values("pk")
+    )
+    # Plans first: they protect the funnel they are built on.
+    SalesPlan.objects.filter(organization__in=organizations).delete()
+    organizations.delete()
+    get_user_model().objects.filter(pk__in=[user["pk"] for user in users]).delete()
+
+
+def _build_world() -> World:
+    organization = OrganizationFactory(name=f"{WORLD}: Acme")
     make = lambda role, **kw: MembershipFactory(organization=organization, role=role, **kw)  # noqa: E731
     members = {
         "owner": make(Role.OWNER),
@@ -38,14 +57,17 @@ def world(api_for) -> World:
         "marketer": make(Role.MARKETER),
         "viewer": make(Role.VIEWER),
         "outsider": MembershipFactory(
-            organization=OrganizationFactory(name="Rival"), role=Role.OWNER
+            organization=OrganizationFactory(name=f"{WORLD}: Rival"), role=Role.OWNER
         ),
     }
     team = Team.objects.create(organization=organization, name="South", head=members["head"])
     Team.objects.create(organization=organization, name="North", head=members["other_head"])
     members["hunter"].team = team  # a team's plan is split among that team's salespeople
     members["hunter"].save(update_fields=["team"])
-    api = api_for(members["owner"])
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=members['owner'].user).key}"
+    )
     funnel = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
     plan = api.post(
         "/api/v1/plans/",
@@ -72,6 +94,18 @@ def world(api_for) -> World:
         responsibility=revenue.pk,
         product=product.json()["id"],
     )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """One world for the whole matrix (each test's own writes roll back with its
+    transaction); removed at the end, so no other test sees it."""
+    with django_db_blocker.unblock():
+        _remove_worlds()
+        try:
+            yield _build_world()
+        finally:
+            _remove_worlds()
 
 
 def statuses(ok: int, *, editors: tuple[str, ...] = ROLES, outsider: int = 404, denied: int = 403):

@@ -63,6 +63,8 @@ def file_info(job: ImportJob) -> FileInfo:
     preview was kept is inspected once more, and then keeps it)."""
     if job.file_info:
         return FileInfo.from_json(job.file_info)
+    if not job.file:
+        raise ValidationError({"file": [_("This import's file is no longer stored.")]})
     info = importers.inspect_file(_path(job), filename=job.original_name)
     job.file_info = info.to_json()
     ImportJob.objects.filter(pk=job.pk).update(file_info=job.file_info)

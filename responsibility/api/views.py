@@ -167,7 +167,7 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=SplitSerializer, responses=ResponsibilitySerializer(many=True))
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def split(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Replace the team split below this responsibility; shares should add up to 1
         (the pie's findings say so when they do not)."""

@@ -15,14 +15,6 @@ from tests.factories import MembershipFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
-WORKED_STAGES = [
-    {"name": "Lead", "conversion": Decimal("0.6")},
-    {"name": "Target lead", "conversion": Decimal("0.25"), "is_target_lead": True},
-    {"name": "Meeting scheduled", "conversion": Decimal("0.8")},
-    {"name": "Meeting held", "conversion": Decimal("0.4"), "is_key_stage": True},
-    {"name": "Paid", "conversion": None},
-]
-
 
 @pytest.fixture
 def salespeople(make_member):

@@ -196,6 +196,6 @@ class WhatIfSerializer(serializers.Serializer):
 class PlanVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     created_at = serializers.DateTimeField()
-    created_by = serializers.CharField(source="created_by.email", default=None)
+    created_by = serializers.CharField(source="created_by.email", default=None, allow_null=True)
     changes = serializers.JSONField()
     inputs = serializers.JSONField()

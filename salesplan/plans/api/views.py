@@ -189,7 +189,7 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         )
 
     @extend_schema(responses=PlanVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request: Request, pk: str | None = None) -> Response:
         """Every saved version: who, when, what changed, and the full inputs."""
         versions = selectors.plan_versions(self.get_object())
