@@ -11,6 +11,11 @@ from salesplan.planning.i18n import gettext_noop
 from salesplan.planning.types import PlanInput, StageInput
 
 
+# A plan covers a month, a quarter or a year; two years is the most anyone plans ahead, and it
+# bounds the work of one decomposition (every day of the period is split).
+MAX_PERIOD_MONTHS = 24
+
+
 class PlanInputError(ValueError):
     """The plan cannot be decomposed; ``errors`` maps a field name to messages for it.
 
@@ -84,9 +89,15 @@ def _check_period(errors: dict[str, list[str]], plan: PlanInput) -> None:
         errors["calendar"].append(
             gettext_noop("A day cannot be both an extra working day and an extra day off.")
         )
-    if plan.period_end < plan.period_start:
+    start, end = plan.period_start, plan.period_end
+    if end < start:
         errors["period_end"].append(gettext_noop("The period cannot end before it starts."))
-    elif not calendar.working_days(plan.period_start, plan.period_end):
+    elif (end.year - start.year) * 12 + end.month - start.month >= MAX_PERIOD_MONTHS:
+        # Checked before any day is counted: a period of centuries must cost nothing.
+        errors["period_end"].append(
+            gettext_noop("A plan covers at most two years; split a longer period into plans.")
+        )
+    elif not calendar.working_days(start, end):
         errors["period_end"].append(
             gettext_noop("The period has no working day; extend it or check the calendar.")
         )

@@ -10,6 +10,7 @@ from salesplan.planning import (
     StageInput,
     WorkingCalendar,
     decompose,
+    validate_plan,
 )
 
 from .builders import D, team_of, with_stage, worked_example
@@ -181,3 +182,16 @@ def test_a_team_of_exact_shares_is_accepted():
 
     # when / then no error
     assert len(decompose(plan).by_person) == 3
+
+
+def test_a_period_longer_than_two_years_is_refused_before_any_day_is_counted():
+    # given a plan from the year 111 to 5996 (a worker would split two million days)
+    plan = worked_example(period_start=date(111, 11, 28), period_end=date(5996, 7, 19))
+    # when it is validated, then it is refused at once, naming the period's end
+    with pytest.raises(PlanInputError) as error:
+        validate_plan(plan)
+    assert error.value.errors["period_end"] == [
+        "A plan covers at most two years; split a longer period into plans."
+    ]
+    # and two years to the day is still a plan
+    validate_plan(worked_example(period_start=date(2026, 1, 1), period_end=date(2027, 12, 31)))
