@@ -11,9 +11,9 @@ from django.db.models import Count
 from django.urls import reverse
 
 from funnel.models import ImportJob, Lead, Payment, StageEvent
-from funnel.services.funnels import funnel_create
 from salesplan.models import Role
 from salesplan.plans.demo import DATA_DIR
+from tests.factories import FunnelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,8 @@ AMO_STAGE_MAP = {
 
 @pytest.fixture
 def funnel(organization):
-    return funnel_create(organization=organization, name="B2B", stages=STAGES)
+    """The funnel the amoCRM export maps into (Russian stages), instead of the worked example's."""
+    return FunnelFactory(organization=organization, name="B2B", stages=STAGES)
 
 
 def upload(api, funnel, path: Path = AMO, **extra):

@@ -3,7 +3,7 @@
 import pytest
 
 from salesplan.models import Role
-from tests.worked_example import DECEMBER, WORKED_STAGES
+from tests.factories import PlanFactory
 
 
 @pytest.fixture
@@ -17,18 +17,11 @@ def team(make_member):
 
 
 @pytest.fixture
-def plan_id(api_for, team) -> int:
-    api = api_for(team["head"])
-    funnel = api.post("/api/v1/funnels/", {"name": "B2B", "stages": WORKED_STAGES}, format="json")
-    body = {
-        "funnel": funnel.json()["id"],
-        "name": "December",
-        **DECEMBER,
-        "team": [
-            {"membership": team["anna"].pk, "share": "0.5"},
-            {"membership": team["boris"].pk, "share": "0.5"},
-        ],
-    }
-    response = api.post("/api/v1/plans/", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
+def plan_id(organization, funnel, team) -> int:
+    """The worked example's department plan, half each for Anna and Boris."""
+    plan = PlanFactory(
+        organization=organization,
+        funnel=funnel,
+        team=[(team["anna"], "0.5"), (team["boris"], "0.5")],
+    )
+    return plan.pk
