@@ -14,19 +14,19 @@ from django.dispatch import receiver
 from funnel import signals as funnel_signals
 from salesplan import signals as core_signals
 from salesplan.models import SalesPlan
-from salesplan.plans import services, tasks
+from salesplan.plans import refresh, tasks
 
 
 @receiver(funnel_signals.stages_changed, dispatch_uid="plans_follow_their_funnel")
 def funnel_stages_changed(sender: Any, *, funnel: Any, **kwargs: Any) -> None:
     plans = SalesPlan.objects.filter(funnel=funnel)
-    services.plan_history_refresh(plans=plans)
-    services.plan_refresh(plans=plans)
+    refresh.plan_history_refresh(plans=plans)
+    refresh.plan_refresh(plans=plans)
 
 
 @receiver(core_signals.product_repriced, dispatch_uid="plans_follow_their_products")
 def product_repriced(sender: Any, *, product: Any, **kwargs: Any) -> None:
-    services.plan_refresh(plans=SalesPlan.objects.filter(product_mix__product=product).distinct())
+    refresh.plan_refresh(plans=SalesPlan.objects.filter(product_mix__product=product).distinct())
 
 
 @receiver(funnel_signals.actuals_loaded, dispatch_uid="plans_follow_their_actuals")

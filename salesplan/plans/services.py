@@ -1,6 +1,6 @@
 """A plan's life, the one layer that sees all of it: a save is checked, decomposed once, stored
 as a version, and its metrics and default pie follow; a preview takes the same path without
-writing; a plan follows its funnel, products and actuals when they change (`receivers.py`).
+writing. How a saved plan follows its funnel, products and actuals is in `refresh.py`.
 
 Pages and the API call these functions with the same arguments; errors are Django
 ValidationErrors keyed by field ("team[0].membership"), in the user's language.
@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,6 @@ from salesplan.models import (
     Organization,
     PlanMember,
     PlanProduct,
-    PlanStatus,
     PlanVersion,
     Role,
     SalespersonKind,
@@ -45,7 +43,6 @@ from salesplan.plans.snapshot import (
     history_to_json,
     mix_entries,
     plan_input,
-    snapshot_of,
     team_entries,
 )
 from salesplan.selectors import calendar_for
@@ -55,9 +52,7 @@ __all__ = [
     "StaleVersion",
     "TeamShare",
     "plan_create",
-    "plan_history_refresh",
     "plan_preview",
-    "plan_refresh",
     "plan_update",
     "snapshot_preview",
 ]
@@ -149,7 +144,7 @@ def _stages(funnel: Funnel) -> list[Stage]:
     return list(funnel.stages.order_by("position"))
 
 
-def _history(
+def history_of(
     *,
     organization: Organization,
     funnel: Funnel,
@@ -170,7 +165,7 @@ def _history(
 # --- derived data: metrics and the default pie ----------------------------------------------------
 
 
-def _derive(
+def derive(
     plan: SalesPlan, inputs: PlanInput, decomposition: Decomposition, team: Sequence[TeamShare]
 ) -> None:
     """The plan's metrics follow its decomposition (bulk); metrics without an owner get the
@@ -286,7 +281,7 @@ def plan_create(
         team=team_entries(team),
         product_mix=mix_entries(product_mix),
     )
-    history = _history(
+    history = history_of(
         organization=organization,
         funnel=funnel,
         sales_team_id=sales_team.pk if sales_team else None,
@@ -308,7 +303,7 @@ def plan_create(
     PlanVersion.objects.create(
         plan=plan, number=1, inputs=snapshot, changes={}, created_by=_user(user)
     )
-    _derive(plan, inputs, decomposition, team)
+    derive(plan, inputs, decomposition, team)
     return plan
 
 
@@ -371,7 +366,7 @@ def plan_update(
     history = (
         history_from_json(current.history)
         if same_history
-        else _history(
+        else history_of(
             organization=organization,
             funnel=funnel,
             sales_team_id=team_id,
@@ -407,60 +402,5 @@ def plan_update(
         changes=_diff(previous, snapshot),
         created_by=_user(user),
     )
-    _derive(current, inputs, decomposition, team)
+    derive(current, inputs, decomposition, team)
     return current
-
-
-# --- following what a plan depends on -------------------------------------------------------------
-
-
-def _with_inputs(plans: QuerySet[SalesPlan]) -> QuerySet[SalesPlan]:
-    return plans.select_related("organization", "funnel", "sales_team").prefetch_related(
-        Prefetch("funnel__stages", queryset=Stage.objects.order_by("position")),
-        Prefetch("members", queryset=PlanMember.objects.select_related("membership__user")),
-        Prefetch("product_mix", queryset=PlanProduct.objects.select_related("product")),
-    )
-
-
-@transaction.atomic
-def plan_history_refresh(*, plans: QuerySet[SalesPlan]) -> int:
-    """Recompute and store the history the realism check reads (new actuals, renamed stages).
-    Closed plans keep theirs. Returns how many plans were refreshed."""
-    refreshed = 0
-    for plan in plans.exclude(status=PlanStatus.CLOSED).select_related("organization", "funnel"):
-        history = _history(
-            organization=plan.organization,
-            funnel=plan.funnel,
-            sales_team_id=plan.sales_team_id,
-            start=plan.period_start,
-        )
-        SalesPlan.objects.filter(pk=plan.pk).update(
-            history=history_to_json(history), history_updated_at=timezone.now()
-        )
-        refreshed += 1
-    return refreshed
-
-
-@transaction.atomic
-def plan_refresh(*, plans: QuerySet[SalesPlan]) -> int:
-    """Plans follow a change of their funnel or products: their metrics and default pie are
-    recomputed from the stored inputs. A plan the change made invalid is left as it is: its
-    page says what is wrong. Closed plans are not touched. Returns how many were refreshed."""
-    refreshed = 0
-    calendars: dict[int, Any] = {}
-    for plan in _with_inputs(plans.exclude(status=PlanStatus.CLOSED)):
-        if plan.organization_id not in calendars:
-            calendars[plan.organization_id] = calendar_for(plan.organization)
-        try:
-            inputs = plan_input(
-                snapshot_of(plan),
-                calendar=calendars[plan.organization_id],
-                history=history_from_json(plan.history),
-            )
-            decomposition = decompose(inputs)
-        except PlanInputError:
-            continue
-        team = [TeamShare(m.membership, m.share) for m in plan.members.all()]
-        _derive(plan, inputs, decomposition, team)
-        refreshed += 1
-    return refreshed

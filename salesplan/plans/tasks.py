@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from salesplan.models import SalesPlan
-from salesplan.plans import services
+from salesplan.plans import refresh
 
 
 @shared_task(
@@ -16,4 +16,4 @@ from salesplan.plans import services
 )
 def refresh_history(funnel_id: int) -> int:
     """New actuals of a funnel: its plans' history for the realism check is recomputed."""
-    return services.plan_history_refresh(plans=SalesPlan.objects.filter(funnel_id=funnel_id))
+    return refresh.plan_history_refresh(plans=SalesPlan.objects.filter(funnel_id=funnel_id))

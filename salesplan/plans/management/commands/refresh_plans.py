@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from salesplan.models import SalesPlan
-from salesplan.plans import services
+from salesplan.plans import refresh
 
 
 class Command(BaseCommand):
@@ -21,6 +21,6 @@ class Command(BaseCommand):
         if missing:
             plans = plans.filter(history_updated_at__isnull=True)
         ids = list(plans.values_list("pk", flat=True))
-        histories = services.plan_history_refresh(plans=SalesPlan.objects.filter(pk__in=ids))
-        refreshed = services.plan_refresh(plans=SalesPlan.objects.filter(pk__in=ids))
+        histories = refresh.plan_history_refresh(plans=SalesPlan.objects.filter(pk__in=ids))
+        refreshed = refresh.plan_refresh(plans=SalesPlan.objects.filter(pk__in=ids))
         self.stdout.write(f"History recomputed for {histories} plans; {refreshed} plans refreshed.")

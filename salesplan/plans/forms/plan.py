@@ -3,7 +3,6 @@ the keyword arguments of the plan services. They decide nothing about plans: the
 the planning engine validate, and their errors are put back next to the field they concern."""
 
 import re
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,13 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from funnel.models import Funnel
 from salesplan.access import scoped
-from salesplan.errors import translate_errors
 from salesplan.fields import (
-    HUNDRED,
     LocalizedDecimalField,
     MoneyField,
     date_widget,
-    display_number,
     share_percent_field,
 )
 from salesplan.models import (
@@ -33,25 +29,15 @@ from salesplan.models import (
     SalesPlan,
     Team,
 )
-from salesplan.planning import History, PlanInputError, StageInput
+from salesplan.planning import History
 from salesplan.planning.calendar import month_starts
 from salesplan.planning.calendar import period_end as period_end_of
 from salesplan.planning.whatif import equal_shares
+from salesplan.plans.forms.layout import MAX_SEASON_MONTHS, PlanFormLayout
 from salesplan.plans.snapshot import MixItem, TeamShare, history_from_json
 
 # No one makes more calls than this in a day; also keeps the number inside the database column.
 MAX_DAILY_NORM = 10_000
-# A quarter or a year has at most this many months to weigh.
-MAX_SEASON_MONTHS = 12
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def _month_index(first: date, month: date) -> int:
@@ -61,7 +47,7 @@ def _month_index(first: date, month: date) -> int:
 # --- the plan form ---------------------------------------------------------------------------
 
 
-class PlanForm(forms.Form):
+class PlanForm(PlanFormLayout, forms.Form):
     """Everything plan_create / plan_update take, in the words and units of a head of sales.
 
     Extra fields are made per organization: ``share_<membership id>`` (each active
@@ -335,29 +321,6 @@ class PlanForm(forms.Form):
             found += [(str(self.SECTION_LABELS[section]), str(text)) for text in texts]
         return found
 
-    # -- for the template -------------------------------------------------------------------
-
-    def _chosen_team_id(self) -> int | None:
-        value = self["sales_team"].value()
-        try:
-            return int(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
-            return None
-
-    def team_rows(self) -> list[dict[str, Any]]:
-        """Every salesperson, with their team: a team's plan shows (and the page's script
-        keeps) only that team's people, a department plan everyone."""
-        chosen = self._chosen_team_id()
-        return [
-            {
-                "member": person,
-                "field": self[f"share_{person.pk}"],
-                "team_id": person.team_id or "",
-                "visible": chosen is None or person.team_id == chosen,
-            }
-            for person in self.salespeople
-        ]
-
     def stored_history(self) -> History | None:
         """The history stored with the plan being edited, while its funnel, team and first
         month stay the same: the preview then judges the draft as a save would. A new plan's
@@ -374,123 +337,6 @@ class PlanForm(forms.Form):
             return None
         return history_from_json(plan.history)
 
-    def mix_rows(self) -> list[dict[str, Any]]:
-        return [
-            {"product": product, "field": self[f"mix_{product.pk}"]} for product in self.products
-        ]
-
-    def season_rows(self) -> list[dict[str, Any]]:
-        """The month weights, labelled with the months of the period typed so far (the page's
-        script relabels them as the period changes)."""
-        months = self._typed_months()
-        return [
-            {
-                "field": self[f"season_{index}"],
-                "month": months[index] if index < len(months) else None,
-                "visible": index < len(months),
-            }
-            for index in range(MAX_SEASON_MONTHS)
-        ]
-
-    def _typed_months(self) -> list[date]:
-        kind = self["period_kind"].value()
-        start = _as_date(self["period_start"].value())
-        if start is None or not kind:
-            return []
-        end = _as_date(self["period_end"].value()) or period_end_of(kind, start)
-        return month_starts(start, end)[:MAX_SEASON_MONTHS] if end >= start else []
-
-    def uses_seasonality(self) -> bool:
-        return self["period_kind"].value() in (PeriodKind.QUARTER, PeriodKind.YEAR)
-
-    def uses_product_mix(self) -> bool:
-        """Open the product mix section when a share is typed (or saved) or it has errors."""
-        names = [f"mix_{product.pk}" for product in self.products]
-        if self.section_errors.get("product_mix") or any(self[name].errors for name in names):
-            return True
-        return any(self[name].value() not in (None, "") for name in names)
-
-    def basic_fields(self) -> list[Any]:
-        return [self[name] for name in ("funnel", "name", "sales_team", "status")]
-
-    def period_fields(self) -> list[Any]:
-        return [self[name] for name in ("period_kind", "period_start", "period_end")]
-
-    def money_fields(self) -> list[Any]:
-        names = (
-            "revenue_target",
-            "average_check",
-            "cost_per_lead",
-            "cost_per_target_lead",
-            "gross_margin_target",
-        )
-        return [self[name] for name in names]
-
-    def norm_fields(self) -> list[Any]:
-        return [
-            self[name] for name in ("calls_per_lead", "max_calls_per_day", "max_meetings_per_day")
-        ]
-
     def is_ready_for_preview(self) -> bool:
         """The preview needs at least a funnel, a period start and a revenue target."""
         return all(self.data.get(name) for name in ("funnel", "period_start", "revenue_target"))
-
-
-# --- what if ---------------------------------------------------------------------------------
-
-
-class WhatIfForm(forms.Form):
-    """Levers of salesplan.planning.Changes a head of sales pulls on the plan page."""
-
-    stage = forms.ChoiceField(label=_("Stage"), required=False)
-    conversion_pp = LocalizedDecimalField(
-        label=_("Conversion change, pp"),
-        required=False,
-        max_digits=7,
-        decimal_places=3,
-        help_text=_("+5 turns 40 % into 45 %."),
-    )
-    average_check_pct = LocalizedDecimalField(
-        label=_("Average check change, %"), required=False, max_digits=7, decimal_places=3
-    )
-    revenue_target_pct = LocalizedDecimalField(
-        label=_("Revenue target change, %"), required=False, max_digits=7, decimal_places=3
-    )
-    add_salesperson = forms.BooleanField(label=_("+1 salesperson"), required=False)
-
-    def __init__(self, *args: Any, stages: Sequence[StageInput], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Only a stage with a conversion to the next one can change it.
-        self.fields["stage"].choices = [
-            (stage.name, f"{stage.name} ({display_number(stage.conversion * HUNDRED)} %)")
-            for stage in stages
-            if stage.conversion is not None
-        ]
-        key_stage = next((stage.name for stage in stages if stage.is_key_stage), None)
-        self.fields["stage"].initial = key_stage
-
-    def levers(self) -> dict[str, Any]:
-        """The levers in the API's shape: the page and the API call the same what-if."""
-        data = self.cleaned_data
-        levers: dict[str, Any] = {
-            "average_check_pct": data.get("average_check_pct"),
-            "revenue_target_pct": data.get("revenue_target_pct"),
-        }
-        if data.get("conversion_pp") and data.get("stage"):
-            levers["conversion_pp"] = {data["stage"]: data["conversion_pp"]}
-        if data.get("add_salesperson"):
-            levers["add_members"] = [{"name": str(_("New salesperson"))}]
-        return levers
-
-    def add_engine_errors(self, error: PlanInputError) -> None:
-        """Engine errors of the changed plan, next to the lever that caused them."""
-        for key, texts in translate_errors(error.errors).items():
-            if key.startswith(("conversion_pp", "stages")):
-                field = "conversion_pp"
-            elif key == "average_check" or key.startswith("product_mix"):
-                field = "average_check_pct"
-            elif key == "revenue_target":
-                field = "revenue_target_pct"
-            else:
-                field = None
-            self.add_error(field, list(texts))
