@@ -10,7 +10,6 @@ from salesplan.planning.calendar import month_end, month_starts
 from salesplan.planning.i18n import gettext_noop
 from salesplan.planning.types import PlanInput, StageInput
 
-
 # A plan covers a month, a quarter or a year; two years is the most anyone plans ahead, and it
 # bounds the work of one decomposition (every day of the period is split).
 MAX_PERIOD_MONTHS = 24
