@@ -115,6 +115,31 @@ def _check_draft(
         raise ValidationError(errors)
 
 
+def _checked_snapshot(
+    *,
+    organization: Organization,
+    funnel: Funnel,
+    sales_team: Team | None,
+    team: Sequence[TeamShare],
+    mix: Sequence[MixItem],
+    fields: dict[str, Any],
+) -> tuple[list[Stage], dict[str, Any]]:
+    """The funnel's stages and the draft's snapshot, once the draft passed the checks: the
+    common start of a preview, a create and an update."""
+    _check_draft(
+        organization=organization, funnel=funnel, sales_team=sales_team, team=team, mix=mix
+    )
+    stages = _stages(funnel)
+    snapshot = draft_snapshot(
+        fields=fields,
+        funnel=funnel,
+        stages=stages,
+        team=team_entries(team),
+        product_mix=mix_entries(mix),
+    )
+    return stages, snapshot
+
+
 def _engine_errors(error: PlanInputError, *, stages_of_funnel: bool) -> ValidationError:
     """The engine's errors in the user's language; with `stages_of_funnel`, stage problems
     belong to the saved funnel the plan is built on (not to stages typed inline)."""
@@ -205,15 +230,13 @@ def plan_preview(
     """The decomposition the plan would have, nothing saved: the same checks, the same
     snapshot and the same engine call as a save, so a preview and the save never disagree
     (the save also checks the plan against its funnel's history; pass `history` to do so)."""
-    _check_draft(
-        organization=organization, funnel=funnel, sales_team=sales_team, team=team, mix=product_mix
-    )
-    snapshot = draft_snapshot(
-        fields=fields,
+    _, snapshot = _checked_snapshot(
+        organization=organization,
         funnel=funnel,
-        stages=_stages(funnel),
-        team=team_entries(team),
-        product_mix=mix_entries(product_mix),
+        sales_team=sales_team,
+        team=team,
+        mix=product_mix,
+        fields=fields,
     )
     return _decompose(snapshot, organization=organization, history=history)[1]
 
@@ -270,16 +293,13 @@ def plan_create(
 ) -> SalesPlan:
     """Check the plan, decompose it once (against its funnel's history), save it as
     version 1 with its metrics and default pie."""
-    _check_draft(
-        organization=organization, funnel=funnel, sales_team=sales_team, team=team, mix=product_mix
-    )
-    stages = _stages(funnel)
-    snapshot = draft_snapshot(
-        fields=fields,
+    stages, snapshot = _checked_snapshot(
+        organization=organization,
         funnel=funnel,
-        stages=stages,
-        team=team_entries(team),
-        product_mix=mix_entries(product_mix),
+        sales_team=sales_team,
+        team=team,
+        mix=product_mix,
+        fields=fields,
     )
     history = history_of(
         organization=organization,
@@ -346,16 +366,13 @@ def plan_update(
             MixItem(p.product, p.share, p.units)
             for p in current.product_mix.select_related("product")
         ]
-    _check_draft(
-        organization=organization, funnel=funnel, sales_team=sales_team, team=team, mix=product_mix
-    )
-    stages = _stages(funnel)
-    snapshot = draft_snapshot(
-        fields=merged,
+    stages, snapshot = _checked_snapshot(
+        organization=organization,
         funnel=funnel,
-        stages=stages,
-        team=team_entries(team),
-        product_mix=mix_entries(product_mix),
+        sales_team=sales_team,
+        team=team,
+        mix=product_mix,
+        fields=merged,
     )
     team_id = sales_team.pk if sales_team else None
     same_history = (

@@ -9,6 +9,7 @@ from funnel.api.serializers import StageSerializer
 from funnel.models import Funnel
 from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.models import Membership, Product, SalesPlan, Team
+from salesplan.plans.snapshot import PLAN_INPUT_FIELDS
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 SHARE = {"max_digits": 9, "decimal_places": 6}
@@ -57,21 +58,8 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         model = SalesPlan
         fields = [
             "id",
-            "name",
             "funnel",
-            "period_kind",
-            "period_start",
-            "period_end",
-            "revenue_target",
-            "average_check",
-            "gross_margin_target",
-            "cost_per_lead",
-            "cost_per_target_lead",
-            "calls_per_lead",
-            "max_calls_per_day",
-            "max_meetings_per_day",
-            "seasonality",
-            "status",
+            *PLAN_INPUT_FIELDS,
             "sales_team",
             "version",
             "pie_version",

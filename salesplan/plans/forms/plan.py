@@ -34,7 +34,7 @@ from salesplan.planning.calendar import month_starts
 from salesplan.planning.calendar import period_end as period_end_of
 from salesplan.planning.whatif import equal_shares
 from salesplan.plans.forms.layout import MAX_SEASON_MONTHS, PlanFormLayout
-from salesplan.plans.snapshot import MixItem, TeamShare, history_from_json
+from salesplan.plans.snapshot import PLAN_INPUT_FIELDS, MixItem, TeamShare, history_from_json
 
 # No one makes more calls than this in a day; also keeps the number inside the database column.
 MAX_DAILY_NORM = 10_000
@@ -104,21 +104,8 @@ class PlanForm(PlanFormLayout, forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     # Fields that go to the services as they are.
-    PLAN_FIELDS = (
-        "name",
-        "status",
-        "period_kind",
-        "period_start",
-        "period_end",
-        "revenue_target",
-        "average_check",
-        "cost_per_lead",
-        "cost_per_target_lead",
-        "gross_margin_target",
-        "calls_per_lead",
-        "max_calls_per_day",
-        "max_meetings_per_day",
-    )
+    # (seasonality is typed month by month: see _seasonality)
+    PLAN_FIELDS = tuple(name for name in PLAN_INPUT_FIELDS if name != "seasonality")
     SECTION_LABELS = {
         "team": _("Team"),
         "product_mix": _("Product mix"),
