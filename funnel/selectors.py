@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from funnel.importers.batch import organization_zone
+from funnel.importers.batch_values import organization_zone
 from funnel.models import ImportJob, Lead, Payment, StageEvent
 from salesplan.access import access_object, visible
 from salesplan.models import Membership

@@ -23,13 +23,9 @@ from funnel.importers.fields import (
     REQUIRED_FIELDS,
     missing_columns,
 )
-from funnel.importers.files import (
-    FileInfo,
-    ImportFileError,
-    header_signature,
-    inspect_file,
-    unique_headers,
-)
+from funnel.importers.file_info import FileInfo, ImportFileError
+from funnel.importers.files import inspect_file
+from funnel.importers.headers import header_signature, unique_headers
 from funnel.importers.leads import CHUNK_ROWS, LeadChunk, crm_stages, read_leads
 from funnel.importers.presets import (
     PRESETS,

@@ -3,27 +3,35 @@
 Every item is checked field by field, and each error names its section, the item's index, the
 field, the value and what was expected. Rows carry a batch-wide `line`, so an error the loader
 finds later (an event for a lead nobody sent) maps back to its section and index.
+
+Here: each section's fields (`SECTIONS`), the checks across an item, and the frames built from
+the valid items; each single value is checked and converted in `batch_values`.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from funnel.ingest.schema import FRAME_COLUMNS, MONEY_LIMIT, RowError
+from funnel.importers.batch_values import (
+    Invalid,
+    echo,
+    organization_zone,
+    to_day,
+    to_flag,
+    to_moment,
+    to_money,
+    to_stage,
+    to_text,
+)
+from funnel.ingest.schema import FRAME_COLUMNS, RowError
 
 # Items per batch, all sections together: enough for a day of a large department, small
 # enough to validate and load within one request. Larger exports go through file import.
 MAX_ITEMS = 10_000
-# An error echoes at most this much of the value it complains about.
-ECHO_CHARS = 200
-# Moments and days outside these years are typos (and beyond pandas' nanosecond timestamps).
-FIRST_YEAR, LAST_YEAR = 1970, 2100
 
 TEXT, MOMENT, DAY, MONEY, FLAG, STAGE = "text", "moment", "day", "money", "flag", "stage"
 SETTINGS_KEYS = ("funnel", "source", "valid_items_only")
@@ -107,8 +115,6 @@ IDENTITY = {
     "tasks": ("external_id",),
     "spend": ("channel", "date"),
 }
-TRUE_WORDS = {"true", "yes", "1", "да"}
-FALSE_WORDS = {"false", "no", "0", "нет"}
 
 
 @dataclass(frozen=True)
@@ -145,150 +151,23 @@ class Batch:
         return ItemError(section, index, error.column, error.value, error.reason)
 
 
-class _Invalid(Exception):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
 def count_items(body: Mapping[str, Any]) -> int:
     """Items in all sections, checked against MAX_ITEMS before anything else is done."""
     return sum(len(body[name]) for name in SECTIONS if isinstance(body.get(name), list))
 
 
-def organization_zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Europe/Moscow")
-
-
-def _echo(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(value: Any, spec: Spec) -> str:
-    if _blank(value):
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Invalid(_("Expected text."))
-    text = str(value).strip()
-    if "\x00" in text:
-        raise _Invalid(_("Text cannot contain NUL characters."))
-    if len(text) > spec.max_length:
-        raise _Invalid(_("At most %(limit)d characters.") % {"limit": spec.max_length})
-    return text
-
-
-def _moment(value: Any, zone: tzinfo) -> datetime | None:
-    if _blank(value):
-        return None
-    if not isinstance(value, str):
-        raise _Invalid(_("Expected an ISO 8601 date and time, e.g. 2026-06-30T23:30:00+03:00."))
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise _Invalid(
-            _("Expected an ISO 8601 date and time, e.g. 2026-06-30T23:30:00+03:00.")
-        ) from None
-    if moment.tzinfo is None:  # naive: the organization's local time
-        moment = moment.replace(tzinfo=zone)
-    try:
-        year = moment.astimezone(UTC).year
-    except (OverflowError, ValueError):
-        year = moment.year
-    _check_year(year)
-    return moment
-
-
-def _check_year(year: int) -> None:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise _Invalid(
-            _("Expected a year between %(first)d and %(last)d.")
-            % {"first": FIRST_YEAR, "last": LAST_YEAR - 1}
-        )
-
-
-def _day(value: Any) -> date | None:
-    if _blank(value):
-        return None
-    try:
-        if not isinstance(value, str):
-            raise ValueError
-        day = date.fromisoformat(value.strip())
-    except ValueError:
-        raise _Invalid(_("Expected a date as YYYY-MM-DD, e.g. 2026-06-30.")) from None
-    _check_year(day.year)
-    return day
-
-
-def _money(value: Any) -> str:
-    if _blank(value):
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Invalid(_("Expected an amount such as 1000000.50."))
-    try:
-        # str() first: a JSON float becomes its shortest decimal form, never a binary fraction.
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _Invalid(_("Expected an amount such as 1000000.50.")) from None
-    if not amount.is_finite():
-        raise _Invalid(_("Expected an amount such as 1000000.50."))
-    if amount < 0:
-        raise _Invalid(_("An amount cannot be negative."))
-    if amount >= MONEY_LIMIT:
-        raise _Invalid(_("The amount is too large."))
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise _Invalid(_("At most 2 digits after the decimal point."))
-    return format(amount, "f")
-
-
-def _flag(value: Any) -> bool | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().casefold()
-        if not word:
-            return None
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    raise _Invalid(_("Expected true or false."))
-
-
-def _stage(value: Any, stages: Mapping[str, int], names: Sequence[str]) -> int | None:
-    if _blank(value):
-        return None
-    if isinstance(value, str) and value.strip().casefold() in stages:
-        return stages[value.strip().casefold()]
-    raise _Invalid(
-        _("No stage with this name in the funnel; its stages are: %(stages)s.")
-        % {"stages": ", ".join(names)}
-    )
-
-
 def _convert(value: Any, spec: Spec, zone: tzinfo, stages: Mapping[str, int], names: list) -> Any:
     if spec.kind == TEXT:
-        return _text(value, spec)
+        return to_text(value, spec.max_length)
     if spec.kind == MOMENT:
-        return _moment(value, zone)
+        return to_moment(value, zone)
     if spec.kind == DAY:
-        return _day(value)
+        return to_day(value)
     if spec.kind == MONEY:
-        return _money(value)
+        return to_money(value)
     if spec.kind == FLAG:
-        return _flag(value)
-    return _stage(value, stages, names)
+        return to_flag(value)
+    return to_stage(value, stages, names)
 
 
 def _empty(value: Any) -> bool:
@@ -330,7 +209,7 @@ def build_frames(
             continue
         if not isinstance(items, list):
             batch.errors.append(
-                ItemError(section, None, section, _echo(items), _("Expected a list of items."))
+                ItemError(section, None, section, echo(items), _("Expected a list of items."))
             )
             continue
         rows: list[dict[str, Any]] = []
@@ -349,7 +228,7 @@ def build_frames(
                             section,
                             index,
                             first,
-                            _echo(item.get(first)),
+                            echo(item.get(first)),
                             _("The same record is already item %(index)d of this section.")
                             % {"index": seen[identity]},
                         )
@@ -378,7 +257,7 @@ def _row(
     names: list,
 ) -> tuple[dict[str, Any] | None, list[ItemError]]:
     if not isinstance(item, dict):
-        return None, [ItemError(section, index, "", _echo(item), _("Expected an object."))]
+        return None, [ItemError(section, index, "", echo(item), _("Expected an object."))]
     errors: list[ItemError] = []
     for key in item:
         if key not in specs:
@@ -387,7 +266,7 @@ def _row(
                     section,
                     index,
                     str(key),
-                    _echo(item[key]),
+                    echo(item[key]),
                     _("Unknown field; expected one of: %(fields)s.") % {"fields": ", ".join(specs)},
                 )
             )
@@ -396,8 +275,8 @@ def _row(
         raw = item.get(name)
         try:
             value = _convert(raw, spec, zone, stages, names)
-        except _Invalid as invalid:
-            errors.append(ItemError(section, index, name, _echo(raw), invalid.reason))
+        except Invalid as invalid:
+            errors.append(ItemError(section, index, name, echo(raw), invalid.reason))
             continue
         if spec.required and _empty(value):
             errors.append(ItemError(section, index, name, "", _("This field is required.")))
@@ -416,7 +295,7 @@ def _lead_rules(
                 "leads",
                 index,
                 "lost",
-                _echo(item.get("lost")),
+                echo(item.get("lost")),
                 _("A deal cannot be both won and lost."),
             )
         ]

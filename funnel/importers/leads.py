@@ -27,8 +27,10 @@ from funnel.importers.fields import (
     TEXT_FIELDS,
     missing_columns,
 )
-from funnel.importers.files import FileInfo, ImportFileError, RawChunk, read_columns
+from funnel.importers.file_info import FileInfo, ImportFileError, RawChunk
+from funnel.importers.files import read_columns
 from funnel.importers.presets import PIPELINE_SEPARATOR, PRESETS, detect_preset
+from funnel.importers.row_errors import Problems, SeenIds
 from funnel.importers.values import (
     UTC_DTYPE,
     as_utc,
@@ -206,87 +208,6 @@ class _StageLookup:
         return position[codes], won[codes], lost[codes], unknown[codes]
 
 
-class _SeenIds:
-    """External ids met so far in the file, with the line of their first row. Kept as 64-bit
-    hashes in sorted arrays, one per chunk (16 bytes an id), so a million-row file stays small
-    in memory; a false match needs two ids among a million to share a 64-bit hash."""
-
-    def __init__(self) -> None:
-        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines)
-
-    def check(self, ids: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(duplicate mask, the line of the first row with that id) for non-empty `ids`."""
-        duplicate = np.zeros(len(ids), dtype=bool)
-        first_line = np.zeros(len(ids), dtype=np.int64)
-        rows = np.flatnonzero(ids != "")
-        if not len(rows):
-            return duplicate, first_line
-        hashes = pd.util.hash_array(ids[rows])
-        # This chunk: the first row of each id is the original, later ones are duplicates.
-        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        earliest = rows[first][inverse]  # rows are in file order, so np.unique's first is first
-        duplicate[rows] = earliest != rows
-        first_line[rows] = lines[earliest]
-        # Earlier chunks: search the sorted distinct hashes (fast), then spread over the rows.
-        earlier = np.zeros(len(distinct), dtype=np.int64)
-        for seen, seen_lines in self.chunks:
-            at = np.minimum(np.searchsorted(seen, distinct), len(seen) - 1)
-            found = seen[at] == distinct
-            earlier[found] = seen_lines[at[found]]
-        before = earlier[inverse] > 0
-        duplicate[rows[before]] = True
-        first_line[rows[before]] = earlier[inverse][before]
-        new = earlier == 0  # ids first met in this chunk
-        if new.any():
-            self.chunks.append((distinct[new], lines[rows[first]][new]))
-        return duplicate, first_line
-
-
-@dataclass
-class _Problems:
-    """The errors of one chunk, collected column by column."""
-
-    lines: np.ndarray
-    order: Mapping[str, int]  # file column → its position, to list a row's errors in order
-    bad: np.ndarray = field(init=False)
-    parts: list[pd.DataFrame] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.bad = np.zeros(len(self.lines), dtype=bool)
-
-    def add(
-        self, mask: np.ndarray, column: str, values: np.ndarray | str, reason: str | list[str]
-    ) -> None:
-        if not mask.any():
-            return
-        rows = np.flatnonzero(mask)
-        self.bad |= mask
-        shown = values[rows] if isinstance(values, np.ndarray) else values
-        self.parts.append(
-            pd.DataFrame(
-                {
-                    "line": self.lines[rows],
-                    "order": self.order[column],
-                    "column": column,
-                    "value": shown,
-                    "reason": reason,
-                }
-            )
-        )
-
-    def errors(self) -> list[RowError]:
-        if not self.parts:
-            return []
-        table = pd.concat(self.parts, ignore_index=True)
-        table = table.sort_values(["line", "order"], kind="stable")
-        return [
-            RowError(int(line), column, value, reason)
-            for line, column, value, reason in zip(
-                table["line"], table["column"], table["value"], table["reason"], strict=True
-            )
-        ]
-
-
 @dataclass
 class _LeadReader:
     info: FileInfo
@@ -296,7 +217,7 @@ class _LeadReader:
     tz: str
     fallback_created_at: pd.Timestamp | None
     product_aliases: dict[str, str]
-    seen: _SeenIds = field(default_factory=_SeenIds)
+    seen: SeenIds = field(default_factory=SeenIds)
     column_order: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -307,7 +228,7 @@ class _LeadReader:
         columns = raw.columns
         lines = raw.lines
         n = len(raw)
-        problems = _Problems(lines, self.column_order)
+        problems = Problems(lines, self.column_order)
         out: dict[str, object] = {"line": lines}
 
         id_column = mapping["external_id"]
@@ -386,7 +307,7 @@ class _LeadReader:
         return frame, problems.errors()
 
     def _dates(
-        self, columns: Mapping[str, np.ndarray], problems: _Problems, n: int
+        self, columns: Mapping[str, np.ndarray], problems: Problems, n: int
     ) -> dict[str, np.ndarray]:
         """Each date field as naive UTC datetime64[ns], each file column parsed once (paid_at
         and lost_at may share the closing date)."""

@@ -10,12 +10,13 @@ target table gets one `INSERT … SELECT … ON CONFLICT` keyed by the external 
 writes rows that changed: loading the same data twice changes nothing. Reaching a stage implies
 every stage above it at the same moment (DOMAIN section 3); a stage is counted once per lead,
 at the earliest moment seen.
+
+The staging tables' columns are laid out in `staging`, the upserts' SQL is in `upsert_sql`.
 """
 
 import csv
 import io
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,93 +27,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funnel.ingest.schema import FRAME_COLUMNS, RowError
+from funnel.ingest.staging import DAY, NUMERIC, PEOPLE_COLUMNS, STAGING, STAMP, TEXT
+from funnel.ingest.upsert_sql import (
+    CALLS_SQL,
+    EVENTS_SQL,
+    IMPLIED_EVENTS_SQL,
+    LEAD_PAYMENTS_SQL,
+    LEADS_SQL,
+    PAYMENTS_SQL,
+    SPEND_SQL,
+    TASKS_SQL,
+)
 from funnel.models import Funnel
 from salesplan.models import Membership, Organization
 
 # Rows per executemany batch on SQLite (development only; PostgreSQL streams COPY).
 SQLITE_BATCH_ROWS = 5_000
-
-TEXT, INT, BIGINT, BOOL, STAMP, NUMERIC, DAY = (
-    "text",
-    "integer",
-    "bigint",
-    "boolean",
-    "timestamptz",
-    "numeric",
-    "date",
-)
-
-# Staging columns per frame: (column, SQL type). `member_id` / `credited_id` are resolved from
-# the people's names before staging; `stage_position` from the frame's `stage`.
-STAGING: dict[str, tuple[tuple[str, str], ...]] = {
-    "leads": (
-        ("line", INT),
-        ("external_id", TEXT),
-        ("name", TEXT),
-        ("created_at", STAMP),
-        ("channel", TEXT),
-        ("is_target", BOOL),
-        ("non_target_reason", TEXT),
-        ("member_id", BIGINT),
-        ("responsible_name", TEXT),
-        ("company", TEXT),
-        ("stage_position", INT),
-        ("stage_at", STAMP),
-        ("won", BOOL),
-        ("lost", BOOL),
-        ("lost_reason", TEXT),
-        ("lost_at", STAMP),
-        ("amount", NUMERIC),
-        ("gross_margin", NUMERIC),
-        ("product", TEXT),
-        ("paid_at", STAMP),
-        ("is_new_client", BOOL),
-    ),
-    "stage_events": (
-        ("line", INT),
-        ("lead_external_id", TEXT),
-        ("stage_position", INT),
-        ("reached_at", STAMP),
-        ("member_id", BIGINT),
-    ),
-    "payments": (
-        ("line", INT),
-        ("external_id", TEXT),
-        ("lead_external_id", TEXT),
-        ("amount", NUMERIC),
-        ("gross_margin", NUMERIC),
-        ("product", TEXT),
-        ("paid_at", STAMP),
-        ("is_new_client", BOOL),
-        ("credited_id", BIGINT),
-    ),
-    "spend": (("line", INT), ("channel", TEXT), ("date", DAY), ("amount", NUMERIC)),
-    "calls": (
-        ("line", INT),
-        ("external_id", TEXT),
-        ("member_id", BIGINT),
-        ("lead_external_id", TEXT),
-        ("at", STAMP),
-        ("connected", BOOL),
-    ),
-    "tasks": (
-        ("line", INT),
-        ("external_id", TEXT),
-        ("lead_external_id", TEXT),
-        ("member_id", BIGINT),
-        ("due_at", STAMP),
-        ("done_at", STAMP),
-    ),
-}
-# Which frame column names a person, and the staging column that gets their membership id.
-PEOPLE_COLUMNS = {
-    "leads": ("responsible", "member_id"),
-    "stage_events": ("member", "member_id"),
-    "payments": ("credited", "credited_id"),
-    "calls": ("member", "member_id"),
-    "tasks": ("member", "member_id"),
-}
-STAMP_COLUMNS = {name for cols in STAGING.values() for name, kind in cols if kind == STAMP}
 
 
 @dataclass
@@ -367,142 +297,6 @@ class Loader:
 
 def _naive(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _changed(table: str, columns: Sequence[str]) -> str:
-    return " OR ".join(f"{table}.{c} {{distinct}} EXCLUDED.{c}" for c in columns)
-
-
-LEAD_UPDATE = (
-    "funnel_id",
-    "name",
-    "created_at",
-    "channel",
-    "is_target",
-    "non_target_reason",
-    "responsible_id",
-    "responsible_name",
-    "company",
-    "current_stage_id",
-    "lost_reason",
-    "lost_at",
-)
-LEADS_SQL = f"""
-INSERT INTO funnel_lead (organization_id, funnel_id, source, external_id, name, created_at,
-    channel, is_target, non_target_reason, responsible_id, responsible_name, company,
-    current_stage_id, lost_reason, lost_at, updated_at)
-SELECT %(org)s, %(funnel)s, %(source)s, s.external_id, s.name, s.created_at, s.channel,
-    s.is_target, s.non_target_reason, s.member_id, s.responsible_name, s.company, st.id,
-    s.lost_reason, CASE WHEN s.lost THEN s.lost_at END, %(now)s
-FROM ingest_leads s
-LEFT JOIN funnel_stage st ON st.funnel_id = %(funnel)s AND st.position = s.stage_position
-WHERE true
-ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in LEAD_UPDATE)}, updated_at = EXCLUDED.updated_at
-WHERE {_changed("funnel_lead", LEAD_UPDATE)}
-"""
-
-# Every stage up to the one reached, at the same moment; the first stage when the lead came.
-IMPLIED_EVENTS_SQL = """
-INSERT INTO funnel_stageevent (organization_id, lead_id, stage_id, reached_at, member_id)
-SELECT %(org)s, l.id, st.id,
-    CASE WHEN st.position = 0 THEN s.created_at ELSE COALESCE(s.stage_at, s.created_at) END,
-    s.member_id
-FROM ingest_leads s
-JOIN funnel_lead l
-  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.external_id
-JOIN funnel_stage st
-  ON st.funnel_id = %(funnel)s AND st.position <= COALESCE(s.stage_position, 0)
-WHERE true
-ON CONFLICT (lead_id, stage_id) DO UPDATE SET reached_at = EXCLUDED.reached_at
-WHERE EXCLUDED.reached_at < funnel_stageevent.reached_at
-"""
-
-EVENTS_SQL = """
-INSERT INTO funnel_stageevent (organization_id, lead_id, stage_id, reached_at, member_id)
-SELECT %(org)s, l.id, st.id, MIN(s.reached_at), MAX(s.member_id)
-FROM ingest_stage_events s
-JOIN funnel_lead l
-  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
-JOIN funnel_stage st ON st.funnel_id = %(funnel)s AND st.position <= s.stage_position
-GROUP BY l.id, st.id
-ON CONFLICT (lead_id, stage_id) DO UPDATE SET reached_at = EXCLUDED.reached_at
-WHERE EXCLUDED.reached_at < funnel_stageevent.reached_at
-"""
-
-PAYMENT_UPDATE = (
-    "lead_id",
-    "amount",
-    "gross_margin",
-    "product_id",
-    "product_name",
-    "paid_at",
-    "is_new_client",
-    "credited_member_id",
-)
-LEAD_PAYMENTS_SQL = f"""
-INSERT INTO funnel_payment (organization_id, lead_id, source, external_id, amount, gross_margin,
-    product_id, product_name, paid_at, is_new_client, credited_member_id)
-SELECT %(org)s, l.id, %(source)s, s.external_id, s.amount, s.gross_margin, p.id, s.product,
-    COALESCE(s.paid_at, s.stage_at, s.created_at), s.is_new_client, s.member_id
-FROM ingest_leads s
-JOIN funnel_lead l
-  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.external_id
-LEFT JOIN salesplan_product p ON p.organization_id = %(org)s AND p.name = s.product
-WHERE s.won AND s.amount IS NOT NULL
-ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in PAYMENT_UPDATE)}
-WHERE {_changed("funnel_payment", PAYMENT_UPDATE)}
-"""
-
-PAYMENTS_SQL = f"""
-INSERT INTO funnel_payment (organization_id, lead_id, source, external_id, amount, gross_margin,
-    product_id, product_name, paid_at, is_new_client, credited_member_id)
-SELECT %(org)s, l.id, %(source)s, s.external_id, s.amount, s.gross_margin, p.id, s.product,
-    s.paid_at, s.is_new_client, s.credited_id
-FROM ingest_payments s
-JOIN funnel_lead l
-  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
-LEFT JOIN salesplan_product p ON p.organization_id = %(org)s AND p.name = s.product
-WHERE true
-ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in PAYMENT_UPDATE)}
-WHERE {_changed("funnel_payment", PAYMENT_UPDATE)}
-"""
-
-SPEND_SQL = """
-INSERT INTO funnel_spend (organization_id, channel, date, amount)
-SELECT %(org)s, s.channel, s.date, SUM(s.amount) FROM ingest_spend s GROUP BY s.channel, s.date
-ON CONFLICT (organization_id, channel, date) DO UPDATE SET amount = EXCLUDED.amount
-WHERE funnel_spend.amount {distinct} EXCLUDED.amount
-"""
-
-CALL_UPDATE = ("member_id", "lead_id", "at", "connected")
-CALLS_SQL = f"""
-INSERT INTO funnel_call (organization_id, source, external_id, member_id, lead_id, at, connected)
-SELECT %(org)s, %(source)s, s.external_id, s.member_id, l.id, s.at, s.connected
-FROM ingest_calls s
-LEFT JOIN funnel_lead l
-  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
-WHERE true
-ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in CALL_UPDATE)}
-WHERE {_changed("funnel_call", CALL_UPDATE)}
-"""
-
-TASK_UPDATE = ("lead_id", "member_id", "due_at", "done_at")
-TASKS_SQL = f"""
-INSERT INTO funnel_task (organization_id, source, external_id, lead_id, member_id, due_at,
-    done_at)
-SELECT %(org)s, %(source)s, s.external_id, l.id, s.member_id, s.due_at, s.done_at
-FROM ingest_tasks s
-LEFT JOIN funnel_lead l
-  ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
-WHERE true
-ON CONFLICT (organization_id, source, external_id) DO UPDATE SET
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in TASK_UPDATE)}
-WHERE {_changed("funnel_task", TASK_UPDATE)}
-"""
 
 
 def load_frames(

@@ -4,7 +4,7 @@ to ours by default. One module per CRM; `generic` is our own documented template
 from collections.abc import Iterable, Mapping, Sequence
 
 from funnel.importers.fields import CRM_STAGE, MAPPABLE_FIELDS, REQUIRED_FIELDS
-from funnel.importers.files import normalize_header
+from funnel.importers.headers import normalize_header
 from funnel.importers.presets import amocrm, bitrix24, generic, maven
 from funnel.importers.presets.base import Preset
 from funnel.importers.values import normalize_text

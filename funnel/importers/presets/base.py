@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from funnel.importers.files import normalize_header
+from funnel.importers.headers import normalize_header
 
 StageRole = Literal["first", "key"]
 
