@@ -36,12 +36,27 @@ def user_create(*, email: str, password: str | None, first_name: str = "", last_
     """Users sign in with their e-mail, which is also their username."""
     email = normalize_email(email)
     user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+    _set_password(user, password)
+    return user
+
+
+def user_ensure(*, email: str, password: str | None, first_name: str = "", last_name: str = ""):
+    """The user with this e-mail (made if new), with this password (or none) either way."""
+    user = User.objects.filter(username=normalize_email(email)).first()
+    if user is None:
+        return user_create(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
+    _set_password(user, password)
+    return user
+
+
+def _set_password(user: Any, password: str | None) -> None:
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
     user.save()
-    return user
 
 
 @transaction.atomic

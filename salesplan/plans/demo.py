@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -37,9 +36,7 @@ from salesplan.models import (
 from salesplan.planning import equal_shares
 from salesplan.plans.history import funnel_history
 from salesplan.plans.services import TeamShare, plan_create
-from salesplan.services import member_add
-
-User = get_user_model()
+from salesplan.services import member_add, user_ensure
 
 DATA_DIR = Path(settings.BASE_DIR) / "data" / "maven-crm"
 DEMO_ORGANIZATION_NAME = "Maven Tech (demo)"
@@ -59,19 +56,6 @@ def _email(name: str) -> str:
     return f"{name.lower().replace(' ', '.')}@{DEMO_DOMAIN}"
 
 
-def _user(*, email: str, first_name: str, last_name: str, password: str | None):
-    user, _created = User.objects.get_or_create(
-        username=email,
-        defaults={"email": email, "first_name": first_name, "last_name": last_name},
-    )
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.save()
-    return user
-
-
 def read_sales_teams() -> list[dict[str, str]]:
     with open(DATA_DIR / "sales_teams.csv", encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -89,7 +73,7 @@ def seed_people() -> tuple[Organization, list[DemoLogin]]:
     ) -> Membership:
         first, _, last = name.partition(" ")
         email = _email(name)
-        user = _user(
+        user = user_ensure(
             email=email, first_name=first, last_name=last, password=DEMO_PASSWORD if login else None
         )
         membership = member_add(
