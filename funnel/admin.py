@@ -26,6 +26,7 @@ from funnel.models import (
     StageMapping,
     Task,
 )
+from funnel.selectors import error_report
 from funnel.services import imports
 from funnel.services.webhooks import record_queue
 from salesplan.admin import (
@@ -263,14 +264,9 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
     def error_report_view(self, request: HttpRequest, pk: int) -> FileResponse:
         job = self.get_object(request, str(pk))
-        if job is None or not self.has_view_permission(request, job) or not job.error_report:
+        if job is None or not self.has_view_permission(request, job):
             raise Http404(_("This import has no error report."))
-        return FileResponse(
-            job.error_report.open("rb"),
-            as_attachment=True,
-            filename=f"{job.original_name}-errors.csv",
-            content_type="text/csv",
-        )
+        return error_report(job)
 
 
 @admin.register(SavedMapping)

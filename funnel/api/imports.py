@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from funnel.models import Funnel, ImportJob
+from funnel.selectors import error_report
 from funnel.services import imports
 from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
@@ -143,15 +144,7 @@ class ImportViewSet(
     @action(detail=True, methods=["get"])
     def errors(self, request: Request, pk: str | None = None) -> FileResponse:
         """The full error report: line, column, value, reason."""
-        job = self.get_object()
-        if not job.error_report:
-            raise Http404
-        return FileResponse(
-            job.error_report.open("rb"),
-            as_attachment=True,
-            filename=f"{job.original_name}-errors.csv",
-            content_type="text/csv",
-        )
+        return error_report(self.get_object())
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -5,15 +5,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from funnel.forms import UploadForm
 from funnel.models import ImportJob
-from funnel.selectors import access_import
+from funnel.selectors import access_import, error_report
 from funnel.selectors import import_list as jobs_of
 from funnel.services import imports
 from salesplan.access import may_edit_settings, require_membership
@@ -133,12 +132,4 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def import_errors(request: HttpRequest, pk: int) -> FileResponse:
-    job = _job(request, pk)
-    if not job.error_report:
-        raise Http404(_("This import has no errors."))
-    return FileResponse(
-        job.error_report.open("rb"),
-        as_attachment=True,
-        filename=f"{job.original_name}-errors.csv",
-        content_type="text/csv",
-    )
+    return error_report(_job(request, pk))
