@@ -4,6 +4,7 @@ Views only route: forms read, services check and write, salesplan.access authori
 
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -182,8 +183,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = f"down: {error.__class__.__name__}"
     if settings.REDIS_URL:
         try:
-            import redis
-
             redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
             checks["redis"] = "ok"
         except Exception as error:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
+from django.db import connection
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -132,8 +134,6 @@ def redis_url() -> str:
     url = settings.REDIS_URL
     if not url:
         service_missing("REDIS_URL is not set, so there is no Redis to talk to")
-    import redis
-
     try:
         redis.Redis.from_url(url, socket_timeout=2).ping()
     except redis.RedisError as error:
@@ -142,8 +142,6 @@ def redis_url() -> str:
 
 
 def _database_url_for_worker() -> str:
-    from django.db import connection
-
     params = connection.settings_dict
     if params["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{params['NAME']}"

@@ -13,7 +13,7 @@ from django.urls import reverse
 from funnel.models import ImportJob, Lead, Payment, StageEvent
 from salesplan.models import Role
 from salesplan.plans.demo import DATA_DIR
-from tests.factories import FunnelFactory
+from tests.factories import FunnelFactory, MembershipFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,8 +154,6 @@ def test_missing_required_column_blocks_the_confirmation(api_for, head, funnel, 
 
 
 def test_viewer_cannot_import_and_another_organization_sees_404(api_for, make_member, head, funnel):
-    from tests.factories import MembershipFactory, OrganizationFactory
-
     assert upload(api_for(make_member(Role.VIEWER)), funnel).status_code == 403
     job_id = upload(api_for(head), funnel).json()["id"]
     outsider = api_for(MembershipFactory(organization=OrganizationFactory(), role=Role.OWNER))

@@ -23,6 +23,7 @@ from funnel.models import Integration, Lead, Payment, RawRecord, StageEvent
 from funnel.services import webhooks
 from funnel.services.webhooks import process_record
 from funnel.stage_map import resolve_stage_map
+from funnel.tasks import process_webhook
 from salesplan.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.worked_example import WORKED_STAGES
@@ -389,8 +390,6 @@ def test_only_a_transient_database_error_is_left_for_a_retry(amo, monkeypatch):
         process_record(record_id=record.pk)
     record.refresh_from_db()
     assert record.status == RawRecord.Status.RECEIVED  # not failed: the retry will load it
-    from funnel.tasks import process_webhook
-
     assert process_webhook.acks_late is True
     assert process_webhook.autoretry_for == (OperationalError,)
 

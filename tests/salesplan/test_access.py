@@ -1,6 +1,7 @@
 """One function decides the organization; another organization's objects are 404."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.test import RequestFactory
 
@@ -33,8 +34,6 @@ def test_organization_for_picks_the_session_choice_among_several():
 
 
 def test_no_membership_is_404():
-    from django.contrib.auth.models import AnonymousUser
-
     assert membership_for(_request(AnonymousUser())) is None
     with pytest.raises(Http404):
         organization_for(_request(AnonymousUser()))

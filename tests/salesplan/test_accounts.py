@@ -6,6 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from salesplan.models import Invitation, Membership, Organization, Role
+from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -183,8 +184,6 @@ def test_owner_creates_a_team_led_by_a_head_of_sales(client_for, owner, make_mem
 
 
 def test_another_organizations_invitation_page_does_not_leak_members(client_for, make_member):
-    from tests.factories import OrganizationFactory
-
     other = make_member(Role.OWNER, org=OrganizationFactory(name="Other"))
     mine = make_member(Role.OWNER)
     response = client_for(mine).get(reverse("members"))

@@ -10,10 +10,12 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import translation
 
+from funnel.models import Lead, Payment, Spend, StageEvent
 from salesplan.formatting import format_money
 from salesplan.models import Membership, Organization, Role
 from salesplan.templatetags.salesplan_tags import money
 from tests.conftest import ROOT
+from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +98,6 @@ def test_create_org_command_refuses_a_weak_password():
 def test_seed_demo_is_idempotent_and_has_every_role(capsys, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo")
-    from funnel.models import Lead, Payment, Spend, StageEvent
-
     counts = (
         Organization.objects.count(),
         Membership.objects.count(),
@@ -139,8 +139,6 @@ def test_demo_logins_work(client, settings, tmp_path):
 
 
 def test_api_requires_a_token_and_scopes_to_the_organization(api_for, make_member, client):
-    from tests.factories import OrganizationFactory
-
     mine = make_member(Role.HEAD_OF_SALES)
     other = make_member(Role.OWNER, org=OrganizationFactory(name="Other"))
     assert client.get("/api/v1/me/").status_code in (401, 403)
