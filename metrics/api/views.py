@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from metrics.catalog import KINDS, Category
 from metrics.models import PlanMetric
-from metrics.services import metric_update
+from metrics.services import PLANNED_COLUMNS, metric_update
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import CanEditPlans
 
@@ -38,17 +38,8 @@ class PlanMetricSerializer(serializers.ModelSerializer):
             "weight",
             "owners",
         ]
-        read_only_fields = [
-            "plan",
-            "key",
-            "kind",
-            "name",
-            "stage_position",
-            "planned_value",
-            "direction",
-            "unit",
-            "category",
-        ]
+        # What the plan's decomposition sets; the plan's editors change the rest.
+        read_only_fields = ["plan", "key", *PLANNED_COLUMNS]
         extra_kwargs = {"weight": {"min_value": 1, "max_value": 10}}
 
     def get_owners(self, metric: PlanMetric) -> list[int]:
