@@ -11,9 +11,7 @@ from rest_framework import serializers, viewsets
 from funnel.models import Lead, Payment, StageEvent
 from funnel.selectors import lead_list, lead_with_history
 from salesplan.api.mixins import OrganizationScopedMixin
-
-# Ids are bigint: a larger number in a filter is a 400, not a database overflow.
-MAX_ID = 2**63 - 1
+from salesplan.limits import MAX_ID
 
 
 class LeadFilterSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from funnel.importers.batch import Batch, ItemError, build_frames
 from funnel.ingest.loader import load_frames
 from funnel.models import Funnel, RawRecord, Source
 from salesplan.access import scoped
+from salesplan.limits import MAX_ID
 from salesplan.models import Organization
 
 # The first errors kept on the stored record (the response carries them all).
@@ -43,7 +44,7 @@ def _settings_of(
     errors = []
     funnel_id = body.get("funnel")
     funnel = None
-    if isinstance(funnel_id, int) and not isinstance(funnel_id, bool):
+    if isinstance(funnel_id, int) and not isinstance(funnel_id, bool) and 0 < funnel_id <= MAX_ID:
         funnel = scoped(Funnel, organization).filter(pk=funnel_id).first()
     if funnel is None:
         errors.append(

@@ -11,9 +11,7 @@ from metrics.models import PlanMetric
 from metrics.services import PLANNED_COLUMNS, metric_update
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import CanEditPlans
-
-# Ids are bigint: a larger number in a filter is a 400, not a database overflow.
-MAX_ID = 2**63 - 1
+from salesplan.limits import MAX_ID
 
 
 class PlanMetricSerializer(serializers.ModelSerializer):

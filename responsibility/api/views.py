@@ -20,8 +20,10 @@ from responsibility import services
 from responsibility.models import Responsibility
 from responsibility.selectors import pie_tree
 from salesplan.access import access_plan, may_edit_plan
+from salesplan.api.fields import IdField
 from salesplan.api.mixins import OrganizationScopedMixin, expected_version
 from salesplan.api.permissions import IsOrganizationMember
+from salesplan.limits import MAX_ID, MAX_INT
 from salesplan.models import Membership, SalesPlan
 
 SHARE = {"max_digits": 9, "decimal_places": 6}
@@ -58,10 +60,14 @@ class PlanScopedMixin(OrganizationScopedMixin):
 
 
 class ResponsibilitySerializer(serializers.ModelSerializer):
+    serializer_related_field = IdField
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     metric_name = serializers.CharField(source="metric.display_name", read_only=True)
     pie_version = serializers.IntegerField(
-        write_only=True, required=False, help_text="The pie version you read (or If-Match)."
+        max_value=MAX_INT,
+        write_only=True,
+        required=False,
+        help_text="The pie version you read (or If-Match).",
     )
 
     class Meta:
@@ -93,13 +99,13 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
 
 
 class SplitItemSerializer(serializers.Serializer):
-    membership = serializers.IntegerField()
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     share = serializers.DecimalField(**SHARE)
 
 
 class SplitSerializer(serializers.Serializer):
     members = SplitItemSerializer(many=True)
-    pie_version = serializers.IntegerField(required=False)
+    pie_version = serializers.IntegerField(required=False, max_value=MAX_INT)
 
 
 class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
 from salesplan.access import access_object, membership_for, visible
+from salesplan.limits import MAX_INT
 from salesplan.models import Membership, Organization
 
 
@@ -70,8 +71,11 @@ def expected_version(request: Any, field: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        version = int(value)
     except (TypeError, ValueError):
+        version = -1
+    if not 0 <= version <= MAX_INT:
         raise serializers.ValidationError(
             {name: [gettext('Send the version you read as a whole number, e.g. "3".')]}
-        ) from None
+        )
+    return version

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from funnel.api.serializers import StageSerializer
 from funnel.models import Funnel
 from salesplan.api.fields import ScopedPrimaryKeyField
+from salesplan.limits import MAX_INT
 from salesplan.models import Membership, Product, SalesPlan, Team
 from salesplan.plans.snapshot import PLAN_INPUT_FIELDS
 
@@ -30,7 +31,9 @@ class PlanProductSerializer(serializers.Serializer):
         error_messages={"does_not_exist": _("This product is not in your organization.")},
     )
     share = serializers.DecimalField(**SHARE, required=False, allow_null=True)
-    units = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    units = serializers.IntegerField(
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True
+    )
 
 
 class SalesPlanSerializer(serializers.ModelSerializer):
@@ -48,6 +51,7 @@ class SalesPlanSerializer(serializers.ModelSerializer):
     product_mix = PlanProductSerializer(many=True, required=False)
     version = serializers.IntegerField(
         required=False,
+        max_value=MAX_INT,
         help_text=(
             "On update: the version you read. A save based on an older version answers 409 "
             "(the If-Match header with the ETag works too)."
@@ -112,7 +116,9 @@ class PreviewProductSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     price = serializers.DecimalField(**MONEY, min_value=0)
     share = serializers.DecimalField(**SHARE, required=False, allow_null=True)
-    units = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    units = serializers.IntegerField(
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True
+    )
     margin_pct = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, allow_null=True
     )
