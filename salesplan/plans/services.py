@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from funnel.models import Funnel, Stage
 from metrics.catalog import plan_metrics
@@ -25,12 +24,12 @@ from salesplan.models import (
     PlanMember,
     PlanProduct,
     PlanVersion,
-    Role,
     SalespersonKind,
     SalesPlan,
     Team,
 )
 from salesplan.planning import Decomposition, History, PlanInput, PlanInputError, decompose
+from salesplan.plans.checks import check_draft
 from salesplan.plans.history import funnel_history
 from salesplan.plans.snapshot import (
     PLAN_INPUT_FIELDS,
@@ -66,55 +65,6 @@ class StaleVersion(Exception):
         super().__init__(f"the plan is at version {current}")
 
 
-# --- checks a draft must pass before the engine sees it -------------------------------------------
-
-
-def _check_draft(
-    *,
-    organization: Organization,
-    funnel: Funnel,
-    sales_team: Team | None,
-    team: Sequence[TeamShare],
-    mix: Sequence[MixItem],
-) -> None:
-    """The funnel, team and products are the organization's; only salespeople carry shares
-    (DOMAIN idea 5: the head of sales has no personal plan); a team's plan is split among
-    that team's salespeople only."""
-    errors: dict[str, list[str]] = {}
-    if funnel.organization_id != organization.pk:
-        errors["funnel"] = [_("This funnel is not in your organization.")]
-    if sales_team is not None and sales_team.organization_id != organization.pk:
-        errors["sales_team"] = [_("This team is not in your organization.")]
-    for index, item in enumerate(team):
-        member, key = item.membership, f"team[{index}].membership"
-        if member.organization_id != organization.pk or not member.is_active:
-            errors[key] = [_("This person is not in your organization.")]
-        elif member.role == Role.HEAD_OF_SALES:
-            errors[key] = [
-                _(
-                    "The head of sales has no personal sales plan: their goal is the "
-                    "department plan. Credit their deals to a salesperson instead."
-                )
-            ]
-        elif member.role != Role.SALESPERSON:
-            errors[key] = [_("Only salespeople carry a share of the plan.")]
-        elif sales_team is not None and member.team_id != sales_team.pk:
-            errors[key] = [
-                _(
-                    "%(person)s is not in the team %(team)s: a team's plan is split among "
-                    "that team's salespeople only."
-                )
-                % {"person": member.display_name, "team": sales_team.name}
-            ]
-    for index, item in enumerate(mix):
-        if item.product.organization_id != organization.pk:
-            errors[f"product_mix[{index}].product"] = [
-                _("This product is not in your organization.")
-            ]
-    if errors:
-        raise ValidationError(errors)
-
-
 def _checked_snapshot(
     *,
     organization: Organization,
@@ -126,9 +76,7 @@ def _checked_snapshot(
 ) -> tuple[list[Stage], dict[str, Any]]:
     """The funnel's stages and the draft's snapshot, once the draft passed the checks: the
     common start of a preview, a create and an update."""
-    _check_draft(
-        organization=organization, funnel=funnel, sales_team=sales_team, team=team, mix=mix
-    )
+    check_draft(organization=organization, funnel=funnel, sales_team=sales_team, team=team, mix=mix)
     stages = _stages(funnel)
     snapshot = draft_snapshot(
         fields=fields,
