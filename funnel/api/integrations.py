@@ -37,8 +37,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=200),
         required=False,
         help_text=(
-            'CRM status id or stage name → our stage name, "won" or "lost". For amoCRM, '
-            "statuses 142 (won) and 143 (lost) are implied in every pipeline."
+            'CRM status id or stage name → our stage (its name or id), "won" or "lost". '
+            "For amoCRM, statuses 142 (won) and 143 (lost) are implied in every pipeline; "
+            "a CRM stage written as one of our stages' names needs no entry."
         ),
     )
     application_token = serializers.CharField(

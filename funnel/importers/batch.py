@@ -27,6 +27,7 @@ from funnel.importers.batch_values import (
     to_stage,
     to_text,
 )
+from funnel.importers.values import normalize_text
 from funnel.ingest.schema import FRAME_COLUMNS, RowError
 
 # Items per batch, all sections together: enough for a day of a large department, small
@@ -187,7 +188,7 @@ def build_frames(
     """
     batch = Batch()
     zone = organization_zone(time_zone)
-    stages = {name.strip().casefold(): position for position, name in enumerate(stage_names)}
+    stages = {normalize_text(name): position for position, name in enumerate(stage_names)}
     names = list(stage_names)
     last_stage = len(names) - 1 if names else None
     for key in body:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.translation import gettext as _
 
+from funnel.importers.values import normalize_text
 from funnel.ingest.schema import MONEY_LIMIT
 
 # An error echoes at most this much of the value it complains about.
@@ -141,8 +142,8 @@ def to_flag(value: Any) -> bool | None:
 def to_stage(value: Any, stages: Mapping[str, int], names: Sequence[str]) -> int | None:
     if _blank(value):
         return None
-    if isinstance(value, str) and value.strip().casefold() in stages:
-        return stages[value.strip().casefold()]
+    if isinstance(value, str) and normalize_text(value) in stages:
+        return stages[normalize_text(value)]
     raise Invalid(
         _("No stage with this name in the funnel; its stages are: %(stages)s.")
         % {"stages": ", ".join(names)}

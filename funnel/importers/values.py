@@ -223,5 +223,5 @@ def as_utc(moment: datetime, tz: str) -> pd.Timestamp:
 
 
 def normalize_text(value: str) -> str:
-    """How CRM stage names and ids are compared: spacing and case do not matter."""
-    return " ".join(value.split()).lower()
+    """How stage names and CRM ids are compared: spacing, case and ё/е do not matter."""
+    return " ".join(value.split()).lower().replace("ё", "е")

@@ -203,11 +203,21 @@ def import_confirm(
             _("Map a column to each required field: %(fields)s.") % {"fields": ", ".join(missing)}
         )
     if stage_map is not None:
-        resolved = resolve_stage_map(stage_map, [stage.name for stage in stages])
+        resolved = resolve_stage_map(
+            stage_map,
+            [stage.name for stage in stages],
+            stage_ids=[stage.pk for stage in stages],
+        )
         if resolved.unknown:
             errors["stage_map"] = [
-                _("Unknown stage %(stages)s; use a stage of the funnel, “won” or “lost”.")
-                % {"stages": ", ".join(sorted(target for _raw, target in resolved.unknown))}
+                _(
+                    "Unknown stage %(stages)s; use a stage of the funnel by its name or id "
+                    "(%(ours)s), “won” or “lost”."
+                )
+                % {
+                    "stages": ", ".join(sorted(target for _raw, target in resolved.unknown)),
+                    "ours": ", ".join(f"{stage.name} = {stage.pk}" for stage in stages),
+                }
             ]
         job.stage_map = resolved.targets
     if errors:

@@ -32,17 +32,22 @@ def _stage_map(stage_map: dict[str, str], funnel: Funnel) -> dict[str, str]:
         or len(str(external).strip()) > MAX_CRM_STAGE_CHARS
         or "\x00" in str(external)
     ]
-    names = list(funnel.stages.order_by("position").values_list("name", flat=True))
+    stages = list(funnel.stages.order_by("position").values_list("pk", "name"))
     resolved = resolve_stage_map(
         {str(external).strip().casefold(): target for external, target in stage_map.items()},
-        names,
+        [name for _pk, name in stages],
+        stage_ids=[pk for pk, _name in stages],
     )
     errors += [
         _(
-            '%(crm)s → %(stage)s: no such stage in the funnel; use one of %(stages)s, "won" '
-            'or "lost".'
+            "%(crm)s → %(stage)s: no stage of the funnel has this name or id; use a stage by "
+            'its name or id (%(stages)s), "won" or "lost".'
         )
-        % {"crm": external, "stage": target, "stages": ", ".join(names)}
+        % {
+            "crm": external,
+            "stage": target,
+            "stages": ", ".join(f"{name} = {pk}" for pk, name in stages),
+        }
         for external, target in resolved.unknown
     ]
     if errors:

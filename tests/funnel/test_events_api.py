@@ -338,3 +338,18 @@ def test_errors_speak_the_callers_language(api, funnel_id):
     response = api.post("/api/v1/events/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert {e["reason"] for e in response.json()["errors"]} == {"This field is required."}
+
+
+def test_a_stage_is_found_by_its_name_ignoring_case_and_spacing(api, funnel_id):
+    # given a lead at "meeting   HELD" (our stage is "Meeting held")
+    body = {
+        "funnel": funnel_id,
+        "leads": [
+            {"external_id": "S1", "created_at": "2026-12-01T10:00:00", "stage": "meeting   HELD"}
+        ],
+    }
+    # when it is sent; then it is at that stage (and the stages above it are implied)
+    assert api.post("/api/v1/events/", body, format="json").status_code == 200
+    lead = Lead.objects.get(external_id="S1")
+    assert lead.current_stage.name == "Meeting held"
+    assert lead.stage_events.count() == 4

@@ -276,3 +276,30 @@ def test_maven_data_set_end_to_end_matches_pandas(
     assert {name.split(" ", 1)[1]: n for name, n in per_agent.items()} == stored
     won_value = pd.to_numeric(pipeline.loc[pipeline["deal_stage"] == "Won", "close_value"]).sum()
     assert sum(Payment.objects.values_list("amount", flat=True)) == Decimal(str(won_value))
+
+
+def test_our_own_stage_names_import_with_no_stage_map(
+    api_for, head, funnel, tmp_path, django_capture_on_commit_callbacks
+):
+    # given a template file whose stages are our funnel's own names, spelt loosely
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "ID сделки;Дата создания;Этап\n"
+        "M1;01.12.2026;лид\n"
+        "M2;01.12.2026;ВСТРЕЧА   проведена\n"
+        "M3;01.12.2026;Целевой лид\n",
+        encoding="utf-8",
+    )
+    api = api_for(head)
+    body = upload(api, funnel, path).json()
+    # when it is confirmed with no stage map at all
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm = api.post(
+            f"/api/v1/imports/{body['id']}/confirm/", {"stage_map": {}}, format="json"
+        )
+    # then every row is imported at its stage, none refused as an unknown stage
+    assert confirm.status_code == 202, confirm.json()
+    job = api.get(f"/api/v1/imports/{body['id']}/").json()
+    assert job["status"] == "done" and job["error_count"] == 0, job
+    stages = dict(Lead.objects.values_list("external_id", "current_stage__name"))
+    assert stages == {"M1": "Лид", "M2": "Встреча проведена", "M3": "Целевой лид"}

@@ -19,7 +19,7 @@ from django.utils import translation
 
 from funnel.crm import amocrm
 from funnel.crm.forms import WebhookError, expand_form
-from funnel.models import Integration, Lead, Payment, RawRecord, StageEvent
+from funnel.models import Integration, Lead, Payment, RawRecord, Stage, StageEvent
 from funnel.services import webhooks
 from funnel.services.webhooks import process_record
 from funnel.stage_map import resolve_stage_map
@@ -196,6 +196,11 @@ def test_a_stage_map_must_name_our_stages(api, funnel_id):
     )
     assert response.status_code == 400
     assert "Invoice" in response.json()["stage_map"][0]
+    # the error lists our stages with their ids, and a stage may be named by its id
+    paid = Stage.objects.get(funnel_id=funnel_id, name="Paid")
+    assert f"Paid = {paid.pk}" in response.json()["stage_map"][0]
+    by_id = create_integration(api, kind="amocrm", funnel=funnel_id, stage_map={"7": str(paid.pk)})
+    assert by_id["stage_map"] == {"7": "Paid"}
 
 
 @pytest.mark.parametrize("role", [Role.SALESPERSON, Role.MARKETER, Role.VIEWER])
