@@ -356,6 +356,8 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict)  # our field → the file's column
     stage_map = models.JSONField(default=dict)  # the CRM's stage → our stage name / won / lost
     valid_rows_only = models.BooleanField(default=False)
+    # Empty cells of the mapped columns clear the stored values (by default they keep them).
+    clear_empty = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

@@ -61,6 +61,8 @@ def resolve_stage_map(
     the funnel's `stage_names` (top first). Our own stage names come first, then `implied`
     entries (amoCRM's 142 / 143); the map overrides both. Blank targets mean "not mapped"."""
     resolved = StageMap()
+    for outcome in OUTCOMES:  # "won" and "lost" are ours too
+        resolved.positions[outcome] = outcome
     for position, name in enumerate(stage_names):
         resolved.positions[normalize_text(name)] = position
     for external, outcome in (implied or {}).items():

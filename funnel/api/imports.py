@@ -46,6 +46,13 @@ class ImportConfirmSerializer(serializers.Serializer):
     valid_rows_only = serializers.BooleanField(
         default=False, help_text="Write the valid rows and report the bad ones."
     )
+    clear_empty = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Empty cells of the mapped columns clear the stored values. By default a file "
+            "updates only what it carries: an empty cell (or an unmapped column) keeps them."
+        ),
+    )
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -62,6 +69,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "source",
             "status",
             "valid_rows_only",
+            "clear_empty",
             "mapping",
             "stage_map",
             "total_rows",
@@ -133,6 +141,7 @@ class ImportViewSet(
             mapping=serializer.validated_data.get("mapping"),
             stage_map=serializer.validated_data.get("stage_map"),
             valid_rows_only=serializer.validated_data["valid_rows_only"],
+            clear_empty=serializer.validated_data["clear_empty"],
         )
         job.refresh_from_db()
         return Response(

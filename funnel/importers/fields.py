@@ -17,7 +17,10 @@ MAPPABLE_FIELDS: tuple[str, ...] = (
     CRM_STAGE,
     PIPELINE,
 )
-REQUIRED_FIELDS: tuple[str, ...] = ("external_id", "created_at", CRM_STAGE)
+# Only the deal's id: a file updates only what it carries. A new lead needs a creation date
+# (the loader says which rows lack one); without a stage a lead keeps its own (a new one starts
+# at the first stage).
+REQUIRED_FIELDS: tuple[str, ...] = ("external_id",)
 
 DATE_FIELDS = ("created_at", "stage_at", "lost_at", "paid_at")
 MONEY_FIELDS = ("amount", "gross_margin")

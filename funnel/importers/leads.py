@@ -130,7 +130,8 @@ def read_leads(
 
     An empty created date falls back to the closing date, then to `fallback_created_at` (the
     day of the export), else it is an error: Maven prospects have neither engage nor close date.
-    Rows empty in every mapped column are blank lines and are skipped.
+    A field the mapping leaves out is unknown (an empty text, NaT, <NA>): the loader keeps what
+    it has stored for it. Rows empty in every mapped column are blank lines and are skipped.
     """
     mapping = _check_mapping(mapping, info)
     preset = PRESETS.get(detect_preset(info.headers))
@@ -243,17 +244,22 @@ class _LeadReader:
         out["external_id"] = _text(ids)
 
         dates = self._dates(columns, problems, n)
-        closing = np.where(np.isnat(dates["paid_at"]), dates["lost_at"], dates["paid_at"])
-        created = np.where(np.isnat(dates["created_at"]), closing, dates["created_at"])
-        if self.fallback_created_at is not None:
-            created[np.isnat(created)] = self.fallback_created_at.to_datetime64()
-        created_column = mapping["created_at"]
-        problems.add(
-            np.isnat(created) & (columns[created_column] == ""),
-            created_column,
-            "",
-            gettext("created date is empty"),
-        )
+        created = dates["created_at"]
+        created_column = mapping.get("created_at")
+        if created_column is not None:
+            # A blank creation date in a file that has them: the closing date, else the
+            # export's day (Maven prospects have neither). A file without the column says
+            # nothing of it: an existing lead keeps its own, a new one is refused by the loader.
+            closing = np.where(np.isnat(dates["paid_at"]), dates["lost_at"], dates["paid_at"])
+            created = np.where(np.isnat(created), closing, created)
+            if self.fallback_created_at is not None:
+                created[np.isnat(created)] = self.fallback_created_at.to_datetime64()
+            problems.add(
+                np.isnat(created) & (columns[created_column] == ""),
+                created_column,
+                "",
+                gettext("created date is empty"),
+            )
 
         for name in MONEY_FIELDS:
             column = mapping.get(name)
@@ -275,16 +281,24 @@ class _LeadReader:
             problems.add(bad, column, columns[column], _flag_reason())
             out[name] = flags
 
-        stage_column = mapping[CRM_STAGE]
-        pipelines = columns[mapping[PIPELINE]] if PIPELINE in mapping else None
-        position, won, lost, unknown = self.stages.lookup(columns[stage_column], pipelines)
-        problems.add(unknown, stage_column, columns[stage_column], self.stages.unknown_reason())
-        # Won deals reach the last stage; lost ones keep no stage (how far they got is unknown).
-        won |= position == self.last_position
-        position[won] = self.last_position
+        stage_column = mapping.get(CRM_STAGE)
+        if stage_column is not None:
+            pipelines = columns[mapping[PIPELINE]] if PIPELINE in mapping else None
+            position, won, lost, unknown = self.stages.lookup(columns[stage_column], pipelines)
+            problems.add(unknown, stage_column, columns[stage_column], self.stages.unknown_reason())
+            # Won deals reach the last stage; lost ones keep the stage they reached (how far
+            # they got is not in the export).
+            won |= position == self.last_position
+            position[won] = self.last_position
+            outcome_unknown = np.zeros(n, dtype=bool)
+        else:
+            # No stage in this file: every lead keeps its stage and its outcome.
+            position = np.full(n, -1, dtype=np.int64)
+            won = lost = np.zeros(n, dtype=bool)
+            outcome_unknown = np.ones(n, dtype=bool)
         out["stage"] = pd.arrays.IntegerArray(position, (position < 0) | lost)
-        out["won"] = pd.arrays.BooleanArray(won, np.zeros(n, dtype=bool))
-        out["lost"] = pd.arrays.BooleanArray(lost, np.zeros(n, dtype=bool))
+        out["won"] = pd.arrays.BooleanArray(won, outcome_unknown)
+        out["lost"] = pd.arrays.BooleanArray(lost, outcome_unknown)
 
         for name in TEXT_FIELDS:
             out[name] = _text(columns[mapping[name]] if name in mapping else np.full(n, "", object))

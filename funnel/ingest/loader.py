@@ -3,13 +3,14 @@
     loader = Loader(organization=org, funnel=funnel, source="amocrm")
     loader.add("leads", frame)              # any number of chunks; rows go to staging tables
     with transaction.atomic():
-        result = loader.finish()            # one INSERT … ON CONFLICT per table
+        result = loader.finish()            # a few set-based statements per table
 
 Rows are staged in temporary tables (PostgreSQL: `COPY`; SQLite: `executemany`), then each
-target table gets one `INSERT … SELECT … ON CONFLICT` keyed by the external ids, which only
-writes rows that changed: loading the same data twice changes nothing. Reaching a stage implies
-every stage above it at the same moment (DOMAIN section 3); a stage is counted once per lead,
-at the earliest moment seen.
+target table gets set-based writes keyed by the external ids that touch only rows that change:
+loading the same data twice changes nothing. A load updates only what it carries (an unknown
+or empty value keeps what is stored; `clear` names the columns whose empty cells clear it), a
+lead's creation date is set once. Reaching a stage implies every stage above it at the same
+moment (DOMAIN section 3); a stage is counted once per lead, at the earliest moment seen.
 
 The staging tables' columns are laid out in `staging`, the upserts' SQL is in `upsert_sql`.
 """
@@ -32,11 +33,14 @@ from funnel.ingest.upsert_sql import (
     CALLS_SQL,
     EVENTS_SQL,
     IMPLIED_EVENTS_SQL,
-    LEAD_PAYMENTS_SQL,
-    LEADS_SQL,
+    LEAD_PAYMENTS_INSERT_SQL,
+    LEADS_INSERT_SQL,
+    MISSING_CREATED_AT_SQL,
     PAYMENTS_SQL,
     SPEND_SQL,
     TASKS_SQL,
+    lead_payment_update_sql,
+    lead_update_sql,
 )
 from funnel.models import Funnel
 from salesplan.models import Membership, Organization
@@ -80,10 +84,19 @@ def people_lookup(organization: Organization) -> dict[str, int]:
 class Loader:
     """Stage frames, then upsert them; use inside one transaction (nothing half-written)."""
 
-    def __init__(self, *, organization: Organization, funnel: Funnel, source: str) -> None:
+    def __init__(
+        self,
+        *,
+        organization: Organization,
+        funnel: Funnel,
+        source: str,
+        clear: frozenset[str] = frozenset(),
+    ) -> None:
         self.organization = organization
         self.funnel = funnel
         self.source = source
+        # Lead columns (as the frames name them) whose empty values clear what is stored.
+        self.clear = clear
         self.vendor = connection.vendor
         self.people = people_lookup(organization)
         self.unknown_people: set[str] = set()
@@ -208,17 +221,23 @@ class Loader:
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 cursor.execute("SET LOCAL synchronous_commit = off")
+                # One load of an organization at a time: its UPDATE-then-INSERT of leads must
+                # not race another load's (released at commit).
+                cursor.execute("SELECT pg_advisory_xact_lock(%(org)s)", params)
                 for kind, rows in self.staged.items():
                     if rows:
                         cursor.execute(f"ANALYZE {self._table(kind)}")
             result.errors.extend(self._missing_leads(cursor, params))
             if self.staged["leads"]:
-                result.counts["leads"] = self._upsert(cursor, LEADS_SQL, "funnel_lead", params)
+                result.errors.extend(self._missing_created_at(cursor, params))
+                result.counts["leads"] = self._update_insert(
+                    cursor, lead_update_sql(self.clear), LEADS_INSERT_SQL, params
+                )
                 result.counts["stage_events"] = self._upsert(
                     cursor, IMPLIED_EVENTS_SQL, "funnel_stageevent", params
                 )
-                result.counts["payments"] = self._upsert(
-                    cursor, LEAD_PAYMENTS_SQL, "funnel_payment", params
+                result.counts["payments"] = self._update_insert(
+                    cursor, lead_payment_update_sql(self.clear), LEAD_PAYMENTS_INSERT_SQL, params
                 )
             for kind, sql, table in (
                 ("stage_events", EVENTS_SQL, "funnel_stageevent"),
@@ -242,9 +261,17 @@ class Loader:
             for kind in STAGING:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._table(kind)}")
 
+    def _update_insert(
+        self, cursor: Any, update: str, insert: str, params: dict[str, Any]
+    ) -> dict[str, int]:
+        """Update the rows that exist and change, then insert the new ones; count both."""
+        cursor.execute(update, params)
+        updated = cursor.rowcount
+        cursor.execute(insert, params)
+        return {"inserted": int(cursor.rowcount), "updated": int(updated)}
+
     def _upsert(self, cursor: Any, sql: str, table: str, params: dict[str, Any]) -> dict[str, int]:
         """Run one INSERT … ON CONFLICT; count what it inserted and updated."""
-        sql = sql.replace("{distinct}", "IS DISTINCT FROM")
         if self.vendor == "postgresql":
             cursor.execute(
                 f"WITH written AS ({sql} RETURNING (xmax = 0) AS inserted) "
@@ -262,6 +289,23 @@ class Loader:
             inserted = cursor.fetchone()[0] - before
             updated = max(changed - inserted, 0)
         return {"inserted": int(inserted), "updated": int(updated)}
+
+    def _missing_created_at(self, cursor: Any, params: dict[str, Any]) -> list[RowError]:
+        """New leads with no creation date: they are not written (a lead that exists keeps
+        its own, so only a new one needs it)."""
+        cursor.execute(MISSING_CREATED_AT_SQL, params)
+        return [
+            RowError(
+                line,
+                "created_at",
+                "",
+                _(
+                    "This lead is new and has no creation date: map a column of creation "
+                    "dates, or import the leads first."
+                ),
+            )
+            for line, _external_id in cursor.fetchall()
+        ]
 
     def _missing_leads(self, cursor: Any, params: dict[str, Any]) -> list[RowError]:
         """Events, payments, calls and tasks that name a lead nobody sent or stored."""
@@ -306,10 +350,11 @@ def load_frames(
     source: str,
     frames: dict[str, pd.DataFrame],
     valid_rows_only: bool = False,
+    clear: frozenset[str] = frozenset(),
 ) -> LoadResult:
     """Stage and upsert small frames (the events API, webhooks) in one go. Call it inside a
     transaction; with errors and not `valid_rows_only`, the caller rolls back."""
-    loader = Loader(organization=organization, funnel=funnel, source=source)
+    loader = Loader(organization=organization, funnel=funnel, source=source, clear=clear)
     for kind, frame in frames.items():
         loader.add(kind, frame)
     return loader.finish()

@@ -17,7 +17,9 @@ MONEY_LIMIT = Decimal(10) ** 14
 
 # One row per lead (deal). `stage` is the furthest stage it reached (implied stages above it
 # are reached too, DOMAIN section 3); `won` marks a deal won (the last stage, a payment if it
-# has an amount); `lost` marks it lost with `lost_reason` / `lost_at`.
+# has an amount); `lost` marks it lost with `lost_reason` / `lost_at`. A value the source does
+# not carry is unknown ("" text, NaT, <NA>; won and lost <NA> together when there is no stage):
+# the loader keeps what it has stored for it.
 LEAD_COLUMNS = (
     "line",
     "external_id",

@@ -41,6 +41,21 @@ logger = logging.getLogger(__name__)
 CHUNK_ROWS = 100_000
 # The job page and API show this many errors; the downloadable report has all of them.
 ERRORS_SHOWN = 200
+# Lead fields whose empty cells may clear a stored value ("empty cells clear values"): the rest
+# are the lead's identity, its history or its outcome, which an empty cell never erases.
+CLEARABLE_FIELDS = frozenset(
+    {
+        "name",
+        "channel",
+        "is_target",
+        "non_target_reason",
+        "responsible",
+        "company",
+        "gross_margin",
+        "product",
+        "is_new_client",
+    }
+)
 PRESET_SOURCES = {
     "amocrm": Source.AMOCRM,
     "bitrix24": Source.BITRIX24,
@@ -114,7 +129,9 @@ def import_create(
 
 def _crm_stages(job: ImportJob, info: FileInfo) -> list[list[Any]]:
     """The file's CRM stages with their row counts (one pass over the stage column)."""
-    if importers.missing_columns(job.mapping, info.headers):
+    if importers.missing_columns(job.mapping, info.headers) or importers.CRM_STAGE not in (
+        job.mapping
+    ):
         return []
     return [[value, count] for value, count in importers.crm_stages(_path(job), info, job.mapping)]
 
@@ -183,8 +200,11 @@ def import_confirm(
     mapping: dict[str, str] | None = None,
     stage_map: dict[str, str] | None = None,
     valid_rows_only: bool = False,
+    clear_empty: bool = False,
 ) -> ImportJob:
-    """Check the mapping and queue the job (once the transaction commits)."""
+    """Check the mapping and queue the job (once the transaction commits). With
+    `clear_empty`, an empty cell of a mapped column clears the stored value (by default a
+    file updates only what it carries, and an empty cell is "unknown")."""
     if job.status != ImportJob.Status.PREVIEW:
         raise ValidationError({"status": [_("This import has already been started.")]})
     info = file_info(job)
@@ -230,8 +250,9 @@ def import_confirm(
         )
     _remember_stage_map(job, stages)
     job.valid_rows_only = valid_rows_only
+    job.clear_empty = clear_empty
     job.status = ImportJob.Status.QUEUED
-    job.save(update_fields=["mapping", "stage_map", "valid_rows_only", "status"])
+    job.save(update_fields=["mapping", "stage_map", "valid_rows_only", "clear_empty", "status"])
     enqueue("funnel.run_import", job.pk, translation.get_language() or "ru")
     return job
 
@@ -262,7 +283,10 @@ def _run(job: ImportJob) -> None:
     stage_map = resolve_stage_map(job.stage_map, [stage.name for stage in stages]).positions
     tz = ZoneInfo(job.organization.time_zone)
     errors: list[RowError] = []
-    loader = Loader(organization=job.organization, funnel=job.funnel, source=job.source)
+    clear = frozenset(CLEARABLE_FIELDS & set(job.mapping)) if job.clear_empty else frozenset()
+    loader = Loader(
+        organization=job.organization, funnel=job.funnel, source=job.source, clear=clear
+    )
     try:
         for chunk in importers.read_leads(
             _path(job),
@@ -301,15 +325,29 @@ def _run(job: ImportJob) -> None:
         )
         with transaction.atomic():
             result = loader.finish()
-            signals.actuals_loaded.send(
-                sender=ImportJob, organization_id=job.organization_id, funnel_id=job.funnel_id
-            )
+            refused = bool(result.errors) and not job.valid_rows_only
+            if refused:  # rows only the database could judge (a new lead with no date)
+                transaction.set_rollback(True)
+            else:
+                signals.actuals_loaded.send(
+                    sender=ImportJob, organization_id=job.organization_id, funnel_id=job.funnel_id
+                )
     except BaseException:
         loader.abort()
         raise
+    if refused:
+        _finish(job, ImportJob.Status.FAILED, errors + result.errors, {}, [], _nothing(result))
+        return
     _finish(
         job, ImportJob.Status.DONE, errors + result.errors, result.counts, result.unknown_people, ""
     )
+
+
+def _nothing(result: Any) -> str:
+    return _(
+        "Nothing was imported: %(count)s rows have errors. Fix them, or choose to import the "
+        "valid rows only."
+    ) % {"count": len({e.line for e in result.errors})}
 
 
 def _finish(

@@ -105,6 +105,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             mapping=mapping or None,
             stage_map=stage_map or None,
             valid_rows_only=request.POST.get("valid_rows_only") == "on",
+            clear_empty=request.POST.get("clear_empty") == "on",
         )
     except ValidationError as error:
         for message in error_lines(error):

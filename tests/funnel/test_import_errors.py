@@ -98,16 +98,26 @@ def test_duplicates_across_chunks_name_the_first_line(tmp_path):
     assert frame["line"].tolist() == [2, 3, 4]
 
 
-def test_missing_required_column(tmp_path):
-    # given a file without a stage column
+def test_a_file_without_a_stage_reads_and_says_nothing_of_the_outcome(tmp_path):
+    # given a file without a stage column (a list of leads, say)
     path = write(tmp_path / "deals.csv", "id,created_at,amount\n1,2024-01-01,100\n")
     info = inspect_file(path, filename="deals.csv")
-    # when it is mapped
     assert detect_preset(info.headers) == ""
     mapping = default_mapping("", info.headers)
-    # then the stage is reported missing and reading refuses to start
-    assert missing_columns(mapping, info.headers) == ["crm_stage"]
-    with translation.override("en"), pytest.raises(ImportFileError, match="Stage in the CRM"):
+    # when it is read; then nothing is missing, and stage, won and lost are unknown (<NA>):
+    # the loader keeps each lead's own stage and outcome
+    assert missing_columns(mapping, info.headers) == []
+    frame, errors, _chunks = read(path, info, mapping, STAGE_MAP)
+    assert errors == []
+    assert frame["stage"].isna().all() and frame["won"].isna().all() and frame["lost"].isna().all()
+
+
+def test_a_file_without_a_deal_id_is_refused(tmp_path):
+    path = write(tmp_path / "deals.csv", "name,created_at\nA,2024-01-01\n")
+    info = inspect_file(path, filename="deals.csv")
+    mapping = default_mapping("", info.headers)
+    assert missing_columns(mapping, info.headers) == ["external_id"]
+    with translation.override("en"), pytest.raises(ImportFileError, match="Deal ID"):
         next(read_leads(path, info, mapping, STAGE_MAP, last_position=LAST_POSITION))
 
 

@@ -303,3 +303,60 @@ def test_our_own_stage_names_import_with_no_stage_map(
     assert job["status"] == "done" and job["error_count"] == 0, job
     stages = dict(Lead.objects.values_list("external_id", "current_stage__name"))
     assert stages == {"M1": "Лид", "M2": "Встреча проведена", "M3": "Целевой лид"}
+
+
+def _import(api, funnel, path, capture, **confirm):
+    body = upload(api, funnel, path).json()
+    with capture(execute=True):
+        response = api.post(
+            f"/api/v1/imports/{body['id']}/confirm/", {"stage_map": {}, **confirm}, format="json"
+        )
+    assert response.status_code == 202, response.json()
+    return api.get(f"/api/v1/imports/{body['id']}/").json()
+
+
+def test_a_file_of_won_deals_keeps_what_the_first_file_said(
+    api_for, head, funnel, tmp_path, django_capture_on_commit_callbacks
+):
+    # given leads imported with their channel and creation date
+    api = api_for(head)
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "ID сделки;Дата создания;Этап;Канал\nW1;01.11.2026;Лид;Выставка\nW2;02.11.2026;Лид;Сайт\n",
+        encoding="utf-8",
+    )
+    assert _import(api, funnel, leads, django_capture_on_commit_callbacks)["status"] == "done"
+    # when a file of won deals comes: the id, the stage, the amount and the day; no channel,
+    # no creation date
+    won = tmp_path / "won.csv"
+    won.write_text(
+        "ID сделки;Этап;Сумма;Дата оплаты\nW1;won;50 000;20.11.2026\nW2;won;70 000;21.11.2026\n",
+        encoding="utf-8",
+    )
+    job = _import(api, funnel, won, django_capture_on_commit_callbacks)
+    # then both are won and paid, and keep their channel and creation date
+    assert job["status"] == "done" and job["error_count"] == 0, job
+    rows = {
+        lead.external_id: (lead.channel, lead.created_at.date().isoformat())
+        for lead in Lead.objects.all()
+    }
+    assert rows == {"W1": ("Выставка", "2026-10-31"), "W2": ("Сайт", "2026-11-01")}
+    assert sorted(Payment.objects.values_list("amount", flat=True)) == [
+        Decimal("50000"),
+        Decimal("70000"),
+    ]
+
+
+def test_a_new_lead_without_a_creation_date_is_refused_by_line(
+    api_for, head, funnel, tmp_path, django_capture_on_commit_callbacks
+):
+    api = api_for(head)
+    path = tmp_path / "won.csv"
+    path.write_text("ID сделки;Этап;Сумма\nN1;won;50 000\n", encoding="utf-8")
+    job = _import(api, funnel, path, django_capture_on_commit_callbacks)
+    assert job["status"] == "failed"
+    assert [(e["line"], e["column"]) for e in job["errors"]] == [(2, "created_at")]
+    assert not Lead.objects.exists()
+    # with "import the valid rows", the others go in and this one is still reported
+    job = _import(api, funnel, path, django_capture_on_commit_callbacks, valid_rows_only=True)
+    assert job["status"] == "done" and job["error_count"] == 1

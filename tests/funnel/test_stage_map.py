@@ -13,6 +13,7 @@ def test_our_own_stage_names_need_no_mapping():
     # then our stages are found however the CRM spells their case, spacing and ё
     assert resolved.positions["счет выставлен"] == 1
     assert resolved.positions["встреча проведена"] == 2
+    assert resolved.positions["won"] == "won" and resolved.positions["lost"] == "lost"
     assert resolved.unknown == []
 
 

@@ -3,7 +3,7 @@ to ours by default. One module per CRM; `generic` is our own documented template
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from funnel.importers.fields import CRM_STAGE, MAPPABLE_FIELDS, REQUIRED_FIELDS
+from funnel.importers.fields import CRM_STAGE, MAPPABLE_FIELDS
 from funnel.importers.headers import normalize_header
 from funnel.importers.presets import amocrm, bitrix24, generic, maven
 from funnel.importers.presets.base import Preset
@@ -18,6 +18,8 @@ PRESETS: dict[str, Preset] = {
 # Stage words of the template (and of files mapped by hand) that mean the deal's outcome.
 GENERIC_WON = frozenset({"won", "выиграна", "выиграно", "успешна", "успешно"})
 GENERIC_LOST = frozenset({"lost", "проиграна", "проиграно", "провалена", "отказ"})
+# A file is our template when it has these columns (by the template's names).
+TEMPLATE_FIELDS = ("external_id", "created_at", CRM_STAGE)
 # A stage key qualified with its pipeline (see `crm_stages`): "Продажи / Переговоры".
 PIPELINE_SEPARATOR = " / "
 
@@ -29,7 +31,7 @@ def detect_preset(headers: Iterable[str]) -> str:
         if preset.markers and preset.matches(names):
             return preset.name
     template = _columns_by_alias(generic.PRESET, list(headers))
-    if all(field in template for field in REQUIRED_FIELDS):
+    if all(field in template for field in TEMPLATE_FIELDS):
         return generic.PRESET.name
     return ""
 
