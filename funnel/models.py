@@ -331,6 +331,7 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         PREVIEW = "preview", _("preview")
+        CHECKING = "checking", _("checking")
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
@@ -355,6 +356,11 @@ class ImportJob(models.Model):
     crm_stages = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)  # our field → the file's column
     stage_map = models.JSONField(default=dict)  # the CRM's stage → our stage name / won / lost
+    # Our field → one value for every row of the file, instead of a column ("stage: Лид").
+    constants = models.JSONField(default=dict)
+    # What the check found the file would change (funnel.services.imports.import_check), and
+    # the settings it was checked with: new / changed / unchanged rows per table, a sample.
+    changes = models.JSONField(default=dict)
     valid_rows_only = models.BooleanField(default=False)
     # Empty cells of the mapped columns clear the stored values (by default they keep them).
     clear_empty = models.BooleanField(default=False)

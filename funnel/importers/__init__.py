@@ -15,7 +15,9 @@ The upload flow:
 A hand-made mapping is saved under `header_signature(info.headers)` to be offered again.
 """
 
+from funnel.importers.cells import check_constants
 from funnel.importers.fields import (
+    CONSTANT_FIELDS,
     CRM_STAGE,
     FIELD_LABELS,
     MAPPABLE_FIELDS,
@@ -36,6 +38,7 @@ from funnel.importers.presets import (
 
 __all__ = [
     "CHUNK_ROWS",
+    "CONSTANT_FIELDS",
     "CRM_STAGE",
     "FIELD_LABELS",
     "MAPPABLE_FIELDS",
@@ -45,6 +48,7 @@ __all__ = [
     "FileInfo",
     "ImportFileError",
     "LeadChunk",
+    "check_constants",
     "crm_stages",
     "default_mapping",
     "default_stage_map",

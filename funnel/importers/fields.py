@@ -57,8 +57,28 @@ FIELD_LABELS: dict[str, Promise] = {
 }
 
 
-def missing_columns(mapping: Mapping[str, str], headers: Sequence[str]) -> list[str]:
-    """The required fields (in REQUIRED_FIELDS order) that no column of the file fills: not
-    mapped, or mapped to a column the file does not have."""
+# Fields a whole file may give one value instead of a column ("every row of this file is at
+# stage X", "channel: Выставка"): any but the deal's id and the CRM's pipeline.
+CONSTANT_FIELDS: tuple[str, ...] = tuple(
+    field for field in MAPPABLE_FIELDS if field not in ("external_id", PIPELINE)
+)
+# The longest value a constant may have (the longest text column holds 300).
+MAX_CONSTANT_CHARS = 300
+
+
+def constant_column(field: str) -> str:
+    """How a field's constant is named where a column would be (errors name it so)."""
+    return f"= {field}"
+
+
+def missing_columns(
+    mapping: Mapping[str, str], headers: Sequence[str], constants: Mapping[str, str] = {}
+) -> list[str]:
+    """The required fields (in REQUIRED_FIELDS order) that no column of the file (nor a
+    constant) fills: not mapped, or mapped to a column the file does not have."""
     present = set(headers)
-    return [field for field in REQUIRED_FIELDS if mapping.get(field, "") not in present]
+    return [
+        field
+        for field in REQUIRED_FIELDS
+        if mapping.get(field, "") not in present and field not in constants
+    ]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext
 
+from funnel.importers.cells import date_reason, flag_reason, number_reason
 from funnel.importers.fields import (
     CRM_STAGE,
     DATE_FIELDS,
@@ -25,6 +26,7 @@ from funnel.importers.fields import (
     MONEY_FIELDS,
     PIPELINE,
     TEXT_FIELDS,
+    constant_column,
     missing_columns,
 )
 from funnel.importers.file_info import FileInfo, ImportFileError, RawChunk
@@ -118,6 +120,7 @@ def read_leads(
     chunk_rows: int = CHUNK_ROWS,
     tz: str = DEFAULT_TZ,
     fallback_created_at: datetime | None = None,
+    constants: Mapping[str, str] | None = None,
 ) -> Iterator[LeadChunk]:
     """Read the file in chunks of `chunk_rows` rows into normalized leads frames.
 
@@ -131,9 +134,14 @@ def read_leads(
     An empty created date falls back to the closing date, then to `fallback_created_at` (the
     day of the export), else it is an error: Maven prospects have neither engage nor close date.
     A field the mapping leaves out is unknown (an empty text, NaT, <NA>): the loader keeps what
-    it has stored for it. Rows empty in every mapped column are blank lines and are skipped.
+    it has stored for it. `constants` give a field one value for every row, read as a cell
+    would be (see `check_constants`). Rows empty in every mapped column are blank lines and are
+    skipped.
     """
-    mapping = _check_mapping(mapping, info)
+    constants = dict(constants or {})
+    mapping = _check_mapping(
+        {field: column for field, column in mapping.items() if field not in constants}, info
+    )
     preset = PRESETS.get(detect_preset(info.headers))
     reader = _LeadReader(
         info=info,
@@ -144,7 +152,9 @@ def read_leads(
         fallback_created_at=as_utc(fallback_created_at, tz) if fallback_created_at else None,
         product_aliases=dict(preset.product_aliases) if preset else {},
     )
-    for raw in read_columns(path, info, list(mapping.values()), chunk_rows=chunk_rows):
+    file_columns = list(mapping.values())
+    reader.add_constants(constants)
+    for raw in read_columns(path, info, file_columns, chunk_rows=chunk_rows):
         frame, errors = reader.normalize(raw)
         yield LeadChunk(frame=frame, errors=errors, rows=raw.rows)
 
@@ -223,12 +233,24 @@ class _LeadReader:
 
     def __post_init__(self) -> None:
         self.column_order = {name: position for position, name in enumerate(self.info.headers)}
+        self.constants: dict[str, str] = {}
+
+    def add_constants(self, constants: Mapping[str, str]) -> None:
+        """Fields with one value for every row: read from a column of that value."""
+        for name, value in constants.items():
+            column = constant_column(name)
+            self.mapping[name] = column
+            self.constants[column] = str(value).strip()
+            self.column_order[column] = len(self.column_order)
 
     def normalize(self, raw: RawChunk) -> tuple[pd.DataFrame, list[RowError]]:
         mapping = self.mapping
-        columns = raw.columns
-        lines = raw.lines
         n = len(raw)
+        columns = {
+            **raw.columns,
+            **{name: np.full(n, value, dtype=object) for name, value in self.constants.items()},
+        }
+        lines = raw.lines
         problems = Problems(lines, self.column_order)
         out: dict[str, object] = {"line": lines}
 
@@ -267,7 +289,7 @@ class _LeadReader:
                 out[name] = _text(np.full(n, "", dtype=object))
                 continue
             decimals, bad, negative = parse_decimals(columns[column])
-            problems.add(bad, column, columns[column], _number_reason())
+            problems.add(bad, column, columns[column], number_reason())
             if name == "amount":
                 problems.add(negative, column, columns[column], gettext("negative amount"))
             out[name] = _text(decimals)
@@ -278,7 +300,7 @@ class _LeadReader:
                 out[name] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
                 continue
             flags, bad = parse_booleans(columns[column])
-            problems.add(bad, column, columns[column], _flag_reason())
+            problems.add(bad, column, columns[column], flag_reason())
             out[name] = flags
 
         stage_column = mapping.get(CRM_STAGE)
@@ -334,7 +356,7 @@ class _LeadReader:
                 continue
             if column not in parsed:
                 moments, bad = parse_datetimes(columns[column], self.tz)
-                problems.add(bad, column, columns[column], _date_reason())
+                problems.add(bad, column, columns[column], date_reason())
                 parsed[column] = moments
             dates[name] = parsed[column]
         return dates
@@ -347,15 +369,3 @@ def _text(values: np.ndarray | pd.Series) -> pd.Series:
 def _moments(values: np.ndarray) -> pd.Series:
     """Naive UTC datetime64[ns] → the frame's tz-aware UTC column."""
     return pd.Series(pd.DatetimeIndex(values.astype("datetime64[ns]"), tz="UTC"), dtype=UTC_DTYPE)
-
-
-def _date_reason() -> str:
-    return gettext("not a date; expected DD.MM.YYYY [HH:MM[:SS]] or YYYY-MM-DD [HH:MM[:SS]]")
-
-
-def _number_reason() -> str:
-    return gettext("not a number; expected an amount like 1 000 000,50 or 1000000.50")
-
-
-def _flag_reason() -> str:
-    return gettext("not a yes/no value; expected да/нет, yes/no, true/false or 1/0")
