@@ -358,6 +358,9 @@ class ImportJob(models.Model):
     stage_map = models.JSONField(default=dict)  # the CRM's stage → our stage name / won / lost
     # Our field → one value for every row of the file, instead of a column ("stage: Лид").
     constants = models.JSONField(default=dict)
+    # A currency's rate to the organization's (e.g. {"USD": "92.50"}): rows in that currency
+    # are converted; rows in a currency with no rate are refused, never summed as they are.
+    rates = models.JSONField(default=dict)
     # What the check found the file would change (funnel.services.imports.import_check), and
     # the settings it was checked with: new / changed / unchanged rows per table, a sample.
     changes = models.JSONField(default=dict)
