@@ -231,6 +231,7 @@ def _product_errors(
     if price is None or price <= 0:
         errors["price"] = [_("Must be greater than zero.")]
     if margin_pct is not None and not Decimal(0) <= margin_pct <= MAX_MARGIN_PCT:
+        # xgettext:no-python-format
         errors["margin_pct"] = [_("A gross margin is between 0 and 100 % of the price.")]
     return errors
 

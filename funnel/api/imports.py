@@ -12,9 +12,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from funnel import importers
 from funnel.models import Funnel, ImportJob
 from funnel.selectors import error_report
-from funnel.services import imports
+from funnel.services import import_checks, imports
 from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import ManagesSettings
@@ -32,7 +33,7 @@ class ImportUploadSerializer(serializers.Serializer):
     )
 
 
-class ImportConfirmSerializer(serializers.Serializer):
+class ImportSettingsSerializer(serializers.Serializer):
     mapping = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
         required=False,
@@ -42,6 +43,22 @@ class ImportConfirmSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True),
         required=False,
         help_text='The CRM\'s stage → our stage name, "won" or "lost".',
+    )
+    constants = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=importers.MAX_CONSTANT_CHARS),
+        required=False,
+        help_text=(
+            "Our field → one value for every row of the file instead of a column, e.g. "
+            '{"crm_stage": "Целевой лид", "channel": "Выставка", "currency": "USD"}.'
+        ),
+    )
+    rates = serializers.DictField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=(
+            'A currency → its rate to the organization\'s, e.g. {"USD": "92.5"}: rows in that '
+            "currency are converted; rows in a currency with no rate are refused."
+        ),
     )
     valid_rows_only = serializers.BooleanField(
         default=False, help_text="Write the valid rows and report the bad ones."
@@ -57,6 +74,14 @@ class ImportConfirmSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField(
+        help_text=(
+            "What the last check found the import would change: per table (leads, payments) "
+            "new / changed / unchanged / refused rows, the fields that change with their count "
+            "and a sample of old → new values; error_rows and the first errors; currency, a "
+            "warning when amounts look like another currency. Empty before a check."
+        )
+    )
     error_report_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -72,6 +97,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "clear_empty",
             "mapping",
             "stage_map",
+            "constants",
+            "rates",
+            "changes",
             "total_rows",
             "processed_rows",
             "progress",
@@ -88,6 +116,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     def get_progress(self, job: ImportJob) -> dict[str, Any]:
         return imports.progress(job)
+
+    def get_changes(self, job: ImportJob) -> dict[str, Any]:
+        return import_checks.import_changes(job)
 
     def get_error_report_url(self, job: ImportJob) -> str | None:
         if not job.error_report:
@@ -129,25 +160,42 @@ class ImportViewSet(
         body["preview"] = imports.import_preview(job)
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ImportConfirmSerializer, responses={202: ImportJobSerializer})
-    @action(detail=True, methods=["post"])
-    def confirm(self, request: Request, pk: str | None = None) -> Response:
-        """Start the import with the detected (or overridden) mapping."""
-        job = self.get_object()
-        serializer = ImportConfirmSerializer(data=request.data)
+    def _settings(self, request: Request) -> imports.ImportSettings:
+        serializer = ImportSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = imports.import_confirm(
-            job=job,
-            mapping=serializer.validated_data.get("mapping"),
-            stage_map=serializer.validated_data.get("stage_map"),
-            valid_rows_only=serializer.validated_data["valid_rows_only"],
-            clear_empty=serializer.validated_data["clear_empty"],
+        data = serializer.validated_data
+        return imports.ImportSettings(
+            mapping=data.get("mapping"),
+            stage_map=data.get("stage_map"),
+            constants=data.get("constants"),
+            rates=data.get("rates"),
+            valid_rows_only=data["valid_rows_only"],
+            clear_empty=data["clear_empty"],
         )
+
+    def _accepted(self, job: ImportJob) -> Response:
         job.refresh_from_db()
         return Response(
             ImportJobSerializer(job, context=self.get_serializer_context()).data,
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(request=ImportSettingsSerializer, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Start the import with the detected (or overridden) mapping."""
+        job = self.get_object()
+        return self._accepted(imports.import_confirm(job=job, settings=self._settings(request)))
+
+    @extend_schema(request=ImportSettingsSerializer, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def check(self, request: Request, pk: str | None = None) -> Response:
+        """Count what the import would change with these settings, writing nothing: the job's
+        status is "checking" until `changes` holds leads and payments new / changed /
+        unchanged, the fields that change with a sample of old → new values, the rows with
+        errors, and a warning when amounts look like another currency. Confirm at any time."""
+        job = self.get_object()
+        return self._accepted(imports.import_check(job=job, settings=self._settings(request)))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

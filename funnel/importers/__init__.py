@@ -19,10 +19,13 @@ from funnel.importers.cells import check_constants
 from funnel.importers.fields import (
     CONSTANT_FIELDS,
     CRM_STAGE,
+    CURRENCY,
     FIELD_LABELS,
     MAPPABLE_FIELDS,
+    MAX_CONSTANT_CHARS,
     PIPELINE,
     REQUIRED_FIELDS,
+    STAGE_GROUP,
     missing_columns,
 )
 from funnel.importers.file_info import FileInfo, ImportFileError
@@ -40,11 +43,14 @@ __all__ = [
     "CHUNK_ROWS",
     "CONSTANT_FIELDS",
     "CRM_STAGE",
+    "CURRENCY",
     "FIELD_LABELS",
     "MAPPABLE_FIELDS",
+    "MAX_CONSTANT_CHARS",
     "PIPELINE",
     "PRESETS",
     "REQUIRED_FIELDS",
+    "STAGE_GROUP",
     "FileInfo",
     "ImportFileError",
     "LeadChunk",

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 import numpy as np
 from django.utils.translation import gettext
 
+from funnel.importers.currencies import currency_code
 from funnel.importers.fields import (
     CONSTANT_FIELDS,
+    CURRENCY,
     DATE_FIELDS,
     FLAG_FIELDS,
     MAX_CONSTANT_CHARS,
@@ -48,4 +50,6 @@ def check_constants(constants: Mapping[str, str], *, tz: str = DEFAULT_TZ) -> di
             errors[name] = number_reason()
         elif name in FLAG_FIELDS and parse_booleans(cell)[1][0]:
             errors[name] = flag_reason()
+        elif name == CURRENCY and not currency_code(cell[0]):
+            errors[name] = gettext("Not a currency we know; write its code, like USD.")
     return errors

@@ -10,12 +10,19 @@ from funnel.ingest.schema import LEAD_COLUMNS
 # The CRM's own stage (name or id) and, optionally, its pipeline: both only feed the stage map.
 CRM_STAGE = "crm_stage"
 PIPELINE = "pipeline"
+# The CRM's stage group (Bitrix24's «Группа стадий»: in work / successful / failed): it tells
+# won and lost apart whatever the final stages are called.
+STAGE_GROUP = "stage_group"
+# The currency of the row's amounts (Bitrix24's «Валюта»).
+CURRENCY = "currency"
 
 # Everything of the leads frame a column can fill; line/stage/won/lost are derived.
 MAPPABLE_FIELDS: tuple[str, ...] = (
     *(name for name in LEAD_COLUMNS if name not in ("line", "stage", "won", "lost")),
     CRM_STAGE,
     PIPELINE,
+    STAGE_GROUP,
+    CURRENCY,
 )
 # Only the deal's id: a file updates only what it carries. A new lead needs a creation date
 # (the loader says which rows lack one); without a stage a lead keeps its own (a new one starts
@@ -54,13 +61,16 @@ FIELD_LABELS: dict[str, Promise] = {
     "is_new_client": _("New client"),
     CRM_STAGE: _("Stage in the CRM"),
     PIPELINE: _("Pipeline in the CRM"),
+    STAGE_GROUP: _("Stage group in the CRM (won / lost / in work)"),
+    CURRENCY: _("Currency"),
 }
 
 
 # Fields a whole file may give one value instead of a column ("every row of this file is at
-# stage X", "channel: Выставка"): any but the deal's id and the CRM's pipeline.
+# stage X", "channel: Выставка", "currency: USD"): any but the deal's id and the CRM's pipeline
+# and stage group.
 CONSTANT_FIELDS: tuple[str, ...] = tuple(
-    field for field in MAPPABLE_FIELDS if field not in ("external_id", PIPELINE)
+    field for field in MAPPABLE_FIELDS if field not in ("external_id", PIPELINE, STAGE_GROUP)
 )
 # The longest value a constant may have (the longest text column holds 300).
 MAX_CONSTANT_CHARS = 300

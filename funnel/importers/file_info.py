@@ -18,7 +18,7 @@ SAMPLE_ROWS = 10
 # for numpy to be fast, small enough to keep memory flat whatever the file size.
 SCAN_BLOCK_BYTES = 8 * 1024 * 1024
 
-FileKind = Literal["csv", "xlsx"]
+FileKind = Literal["csv", "xlsx", "html"]
 
 
 class ImportFileError(Exception):
@@ -31,7 +31,7 @@ class FileInfo:
 
     filename: str
     kind: FileKind
-    encoding: str  # "utf-8-sig", "utf-8" or "cp1251"; "" for xlsx
+    encoding: str  # "utf-8-sig", "utf-8" or "cp1251" (CSV and HTML); "" for xlsx
     delimiter: str  # ";", "," or "\t"; "" for xlsx
     headers: tuple[str, ...]  # unique, stripped, in file order; blank trailing columns dropped
     positions: tuple[int, ...]  # 0-based column of each header in the file

@@ -1,4 +1,5 @@
-"""Opening a CRM export: what kind of file it is, then the reader for that kind.
+"""Opening a CRM export: what kind of file it is (CSV, xlsx, or an HTML table saved as Excel),
+then the reader for that kind.
 
 Nothing here knows about CRMs or our fields: `inspect_file` tells a CSV from an xlsx and
 describes the file (`FileInfo`), `read_columns` streams chosen columns of it in chunks
@@ -8,7 +9,6 @@ describes the file (`FileInfo`), `read_columns` streams chosen columns of it in 
 
 from __future__ import annotations
 
-import codecs
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from funnel.importers.csv_reader import csv_chunks, inspect_csv
 from funnel.importers.file_info import SAMPLE_BYTES, FileInfo, FileKind, ImportFileError, RawChunk
+from funnel.importers.html_reader import html_chunks, inspect_html, is_html
 from funnel.importers.xlsx_reader import inspect_xlsx, xlsx_chunks
 
 
@@ -31,6 +32,8 @@ def inspect_file(path: str | Path, *, filename: str) -> FileInfo:
     kind = _file_kind(path, head, filename)
     if kind == "xlsx":
         return inspect_xlsx(path, filename)
+    if kind == "html":
+        return inspect_html(path, head, filename)
     return inspect_csv(path, head, filename)
 
 
@@ -47,6 +50,8 @@ def read_columns(
     wanted = info.wanted(columns)
     if info.kind == "xlsx":
         chunks = xlsx_chunks(Path(path), info, wanted, chunk_rows, limit)
+    elif info.kind == "html":
+        chunks = html_chunks(Path(path), info, wanted, chunk_rows, limit)
     else:
         chunks = csv_chunks(Path(path), info, wanted, chunk_rows, limit)
     for chunk in chunks:
@@ -70,14 +75,8 @@ def _file_kind(path: Path, head: bytes, filename: str) -> FileKind:
         raise ImportFileError(
             gettext("Old Excel files (.xls) are not supported. Save the file as .xlsx or CSV.")
         )
-    start = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
-    if start.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
-        raise ImportFileError(
-            gettext(
-                "This is a web page saved with an Excel extension (Bitrix24 exports Excel like "
-                "this). Open it in Excel and save it as .xlsx, or export to CSV."
-            )
-        )
+    if is_html(head):  # Bitrix24's "Excel" export: an HTML table
+        return "html"
     if extension in (".xlsx", ".xlsm"):
         raise ImportFileError(gettext("The file is not a valid .xlsx workbook."))
     return "csv"

@@ -16,22 +16,26 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext
 
+from funnel.importers import currencies
 from funnel.importers.cells import date_reason, flag_reason, number_reason
 from funnel.importers.fields import (
     CRM_STAGE,
+    CURRENCY,
     DATE_FIELDS,
     FIELD_LABELS,
     FLAG_FIELDS,
     MAPPABLE_FIELDS,
     MONEY_FIELDS,
     PIPELINE,
+    STAGE_GROUP,
     TEXT_FIELDS,
     constant_column,
     missing_columns,
 )
 from funnel.importers.file_info import FileInfo, ImportFileError, RawChunk
 from funnel.importers.files import read_columns
-from funnel.importers.presets import PIPELINE_SEPARATOR, PRESETS, detect_preset
+from funnel.importers.outcomes import stage_groups
+from funnel.importers.presets import PIPELINE_SEPARATOR, PRESETS, detect_preset, fallback_columns
 from funnel.importers.row_errors import Problems, SeenIds
 from funnel.importers.values import (
     UTC_DTYPE,
@@ -41,7 +45,7 @@ from funnel.importers.values import (
     parse_datetimes,
     parse_decimals,
 )
-from funnel.ingest.schema import LEAD_COLUMNS, LOST, WON, RowError
+from funnel.ingest.schema import LEAD_COLUMNS, LOST, PAYMENT_COLUMNS, WON, RowError
 
 # Rows per chunk: a 100k-row chunk of a 15-column export peaks at ~200 MB (Python str objects
 # and their parsed copies), and per-chunk overhead is noise at this size. The loader stages
@@ -57,6 +61,8 @@ class LeadChunk:
     frame: pd.DataFrame  # LEAD_COLUMNS, valid rows only
     errors: list[RowError]
     rows: int  # records read from the file for this chunk (valid, bad and blank)
+    # PAYMENT_COLUMNS: a won deal's further product lines (Bitrix24 rows per product), if any.
+    payments: pd.DataFrame | None = None
 
 
 def crm_stages(
@@ -121,6 +127,8 @@ def read_leads(
     tz: str = DEFAULT_TZ,
     fallback_created_at: datetime | None = None,
     constants: Mapping[str, str] | None = None,
+    currency: str = "RUB",
+    rates: Mapping[str, str] | None = None,
 ) -> Iterator[LeadChunk]:
     """Read the file in chunks of `chunk_rows` rows into normalized leads frames.
 
@@ -136,13 +144,22 @@ def read_leads(
     A field the mapping leaves out is unknown (an empty text, NaT, <NA>): the loader keeps what
     it has stored for it. `constants` give a field one value for every row, read as a cell
     would be (see `check_constants`). Rows empty in every mapped column are blank lines and are
-    skipped.
+    skipped. A preset's fallback columns fill the empty cells of a field's column (amoCRM's
+    utm_source for the channel).
+
+    Amounts are in the organization's `currency`; a row in another one (its currency column,
+    or a sign in the amount: "1 500 $") is converted at `rates[code]`, and is an error when
+    there is no rate. With a preset of product rows (Bitrix24) and a product column, a repeated
+    deal id with a product is the deal's next product line: a payment of its own
+    (`LeadChunk.payments`, "<deal>#<product>"), not a duplicate.
     """
     constants = dict(constants or {})
     mapping = _check_mapping(
         {field: column for field, column in mapping.items() if field not in constants}, info
     )
-    preset = PRESETS.get(detect_preset(info.headers))
+    preset_name = detect_preset(info.headers)
+    preset = PRESETS.get(preset_name)
+    fallbacks = fallback_columns(preset_name, mapping, info.headers)
     reader = _LeadReader(
         info=info,
         mapping=mapping,
@@ -151,12 +168,18 @@ def read_leads(
         tz=tz,
         fallback_created_at=as_utc(fallback_created_at, tz) if fallback_created_at else None,
         product_aliases=dict(preset.product_aliases) if preset else {},
+        fallbacks={mapping[field]: columns for field, columns in fallbacks.items()},
+        product_rows=bool(preset and preset.product_rows and "product" in mapping),
+        currency=currency,
+        rates=dict(rates or {}),
     )
-    file_columns = list(mapping.values())
+    file_columns = list(
+        dict.fromkeys([*mapping.values(), *(c for cs in fallbacks.values() for c in cs)])
+    )
     reader.add_constants(constants)
     for raw in read_columns(path, info, file_columns, chunk_rows=chunk_rows):
-        frame, errors = reader.normalize(raw)
-        yield LeadChunk(frame=frame, errors=errors, rows=raw.rows)
+        frame, errors, payments = reader.normalize(raw)
+        yield LeadChunk(frame=frame, errors=errors, rows=raw.rows, payments=payments)
 
 
 def _check_mapping(mapping: Mapping[str, str], info: FileInfo) -> dict[str, str]:
@@ -228,12 +251,19 @@ class _LeadReader:
     tz: str
     fallback_created_at: pd.Timestamp | None
     product_aliases: dict[str, str]
+    # A file column → the columns that fill its empty cells, in order.
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)
+    product_rows: bool = False
+    currency: str = "RUB"
+    rates: dict[str, str] = field(default_factory=dict)
     seen: SeenIds = field(default_factory=SeenIds)
     column_order: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.column_order = {name: position for position, name in enumerate(self.info.headers)}
         self.constants: dict[str, str] = {}
+        # (deal, product) → the product lines of that deal with that product seen so far.
+        self.line_keys: dict[tuple[str, str], int] = {}
 
     def add_constants(self, constants: Mapping[str, str]) -> None:
         """Fields with one value for every row: read from a column of that value."""
@@ -243,13 +273,18 @@ class _LeadReader:
             self.constants[column] = str(value).strip()
             self.column_order[column] = len(self.column_order)
 
-    def normalize(self, raw: RawChunk) -> tuple[pd.DataFrame, list[RowError]]:
+    def normalize(self, raw: RawChunk) -> tuple[pd.DataFrame, list[RowError], pd.DataFrame | None]:
         mapping = self.mapping
         n = len(raw)
         columns = {
             **raw.columns,
             **{name: np.full(n, value, dtype=object) for name, value in self.constants.items()},
         }
+        for column, others in self.fallbacks.items():
+            values = columns[column]
+            for other in others:
+                values = np.where(values == "", columns[other], values)
+            columns[column] = values
         lines = raw.lines
         problems = Problems(lines, self.column_order)
         out: dict[str, object] = {"line": lines}
@@ -258,6 +293,11 @@ class _LeadReader:
         ids = columns[id_column]
         problems.add(ids == "", id_column, ids, gettext("external id is empty"))
         duplicate, first_line = self.seen.check(ids, lines)
+        # A deal's further product lines (same id, a product): its payments, not duplicates.
+        line_item = np.zeros(n, dtype=bool)
+        if self.product_rows:
+            line_item = duplicate & (columns[mapping["product"]] != "")
+            duplicate &= ~line_item
         reasons = [
             gettext("duplicate external id; first seen on line %(line)s") % {"line": line}
             for line in first_line[duplicate]
@@ -283,6 +323,7 @@ class _LeadReader:
                 gettext("created date is empty"),
             )
 
+        row_currency = self._currencies(columns, problems, n)
         for name in MONEY_FIELDS:
             column = mapping.get(name)
             if column is None:
@@ -292,7 +333,18 @@ class _LeadReader:
             problems.add(bad, column, columns[column], number_reason())
             if name == "amount":
                 problems.add(negative, column, columns[column], gettext("negative amount"))
-            out[name] = _text(decimals)
+            converted, no_rate, _unknown = currencies.convert(
+                decimals, row_currency, currency=self.currency, rates=self.rates
+            )
+            if name == "amount" and no_rate.any():
+                shown = mapping.get(CURRENCY, column)
+                problems.add(
+                    no_rate,
+                    shown,
+                    columns[shown],
+                    [self._no_rate_reason(code) for code in row_currency[no_rate]],
+                )
+            out[name] = _text(converted)
 
         for name in FLAG_FIELDS:
             column = mapping.get(name)
@@ -304,20 +356,31 @@ class _LeadReader:
             out[name] = flags
 
         stage_column = mapping.get(CRM_STAGE)
+        group_column = mapping.get(STAGE_GROUP)
+        if group_column is not None:
+            group_won, group_lost, group_open = stage_groups(columns[group_column])
+        else:
+            group_won = group_lost = group_open = np.zeros(n, dtype=bool)
         if stage_column is not None:
             pipelines = columns[mapping[PIPELINE]] if PIPELINE in mapping else None
             position, won, lost, unknown = self.stages.lookup(columns[stage_column], pipelines)
+            # The stage group classifies a final stage the map does not know (renamed ones).
+            unknown &= ~(group_won | group_lost)
             problems.add(unknown, stage_column, columns[stage_column], self.stages.unknown_reason())
+            won = (won | group_won) & ~group_lost
+            lost = (lost | group_lost) & ~group_won
             # Won deals reach the last stage; lost ones keep the stage they reached (how far
             # they got is not in the export).
-            won |= position == self.last_position
+            won |= (position == self.last_position) & ~lost
             position[won] = self.last_position
             outcome_unknown = np.zeros(n, dtype=bool)
         else:
-            # No stage in this file: every lead keeps its stage and its outcome.
+            # No stage in this file: every lead keeps its stage and its outcome, unless a stage
+            # group tells it.
             position = np.full(n, -1, dtype=np.int64)
-            won = lost = np.zeros(n, dtype=bool)
-            outcome_unknown = np.ones(n, dtype=bool)
+            won, lost = group_won.copy(), group_lost.copy()
+            position[won] = self.last_position
+            outcome_unknown = ~(group_won | group_lost | group_open)
         out["stage"] = pd.arrays.IntegerArray(position, (position < 0) | lost)
         out["won"] = pd.arrays.BooleanArray(won, outcome_unknown)
         out["lost"] = pd.arrays.BooleanArray(lost, outcome_unknown)
@@ -338,9 +401,61 @@ class _LeadReader:
         out["lost_at"] = _moments(np.where(lost, dates["lost_at"], np.datetime64("NaT")))
 
         frame = pd.DataFrame({name: out[name] for name in LEAD_COLUMNS})
-        if problems.bad.any():
-            frame = frame.loc[~problems.bad].reset_index(drop=True)
-        return frame, problems.errors()
+        payments = self._product_lines(frame, line_item & ~problems.bad & won)
+        keep = ~problems.bad & ~line_item
+        if not keep.all():
+            frame = frame.loc[keep].reset_index(drop=True)
+        return frame, problems.errors(), payments
+
+    def _currencies(
+        self, columns: Mapping[str, np.ndarray], problems: Problems, n: int
+    ) -> np.ndarray:
+        """Each row's currency as written ("" for the organization's): its currency column,
+        else a sign written in the amount."""
+        column = self.mapping.get(CURRENCY)
+        found = columns[column] if column else np.full(n, "", dtype=object)
+        if column:
+            unknown = np.array(
+                [currencies.currency_code(value) is None for value in found], dtype=bool
+            )
+            problems.add(unknown, column, found, gettext("not a currency we know"))
+        amount_column = self.mapping.get("amount")
+        if amount_column:
+            signs = currencies.amount_currencies(columns[amount_column])
+            found = np.where(found == "", signs, found)
+        return found
+
+    def _no_rate_reason(self, written: str) -> str:
+        code = currencies.currency_code(written) or written
+        return gettext(
+            "the amount is in %(code)s and the organization counts in %(ours)s: give the "
+            "%(code)s rate to convert it (it is never summed as it is)"
+        ) % {"code": code, "ours": self.currency}
+
+    def _product_lines(self, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame | None:
+        """A won deal's further product lines as payments keyed "<deal>#<product>"."""
+        if not rows.any():
+            return None
+        lines = frame.loc[rows & (frame["amount"] != "").to_numpy()]
+        keys = []
+        for deal, product in zip(lines["external_id"], lines["product"], strict=True):
+            seen = self.line_keys.get((deal, product), 0) + 1
+            self.line_keys[(deal, product)] = seen
+            keys.append(f"{deal}#{product}" + (f"#{seen}" if seen > 1 else ""))
+        return pd.DataFrame(
+            {
+                "line": lines["line"].to_numpy(),
+                "external_id": keys,
+                "lead_external_id": lines["external_id"].to_numpy(),
+                "amount": lines["amount"].to_numpy(),
+                "gross_margin": lines["gross_margin"].to_numpy(),
+                "product": lines["product"].to_numpy(),
+                "paid_at": lines["paid_at"].fillna(lines["stage_at"]).to_numpy(),
+                "is_new_client": lines["is_new_client"].array,
+                "credited": lines["responsible"].to_numpy(),
+            },
+            columns=list(PAYMENT_COLUMNS),
+        )
 
     def _dates(
         self, columns: Mapping[str, np.ndarray], problems: Problems, n: int

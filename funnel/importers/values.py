@@ -43,6 +43,10 @@ _GROUPED = re.compile(
     r"(?P<int>[1-9]\d{0,2}(?P<sep>[,.])\d{3}(?:(?P=sep)\d{3})*)(?:[,.](?P<frac>\d+))?"
 )
 
+# What CRMs write in a date column for "no date": amoCRM's «Дата закрытия» of an open deal.
+NO_DATE_WORDS = frozenset(
+    {"не закрыта", "не закрыто", "не закрыт", "не указана", "не указано", "нет", "-", "—", "–"}
+)
 TRUE_WORDS = frozenset(
     {"да", "д", "yes", "y", "true", "1", "целевой", "целевая", "истина", "+", "x", "✓"}
 )
@@ -152,7 +156,11 @@ def parse_datetimes(values: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray
     candidates = np.flatnonzero((lengths > 0) & (lengths <= MAX_DATE_CHARS))
     if len(candidates):
         result[candidates] = _parse_candidates(values[candidates], tz)
-    return result, np.isnat(result) & (lengths > 0)
+    bad = np.isnat(result) & (lengths > 0)
+    if bad.any():  # words that mean "no date" are empty cells, not errors
+        rows = np.flatnonzero(bad)
+        bad[rows[[normalize_text(value) in NO_DATE_WORDS for value in values[rows]]]] = False
+    return result, bad
 
 
 def _parse_candidates(text: np.ndarray, tz: str) -> np.ndarray:

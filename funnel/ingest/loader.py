@@ -27,6 +27,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funnel.ingest import preview
+from funnel.ingest.preview import Changes
 from funnel.ingest.schema import FRAME_COLUMNS, RowError
 from funnel.ingest.staging import DAY, NUMERIC, PEOPLE_COLUMNS, STAGING, STAMP, TEXT
 from funnel.ingest.upsert_sql import (
@@ -210,29 +212,51 @@ class Loader:
 
     # --- upserts ---------------------------------------------------------------------------
 
-    def finish(self) -> LoadResult:
-        result = LoadResult()
-        params = {
+    def _params(self) -> dict[str, Any]:
+        return {
             "org": self.organization.pk,
             "funnel": self.funnel.pk,
             "source": self.source,
             "now": timezone.now() if self.vendor == "postgresql" else _naive(timezone.now()),
         }
+
+    def _analyze(self, cursor: Any) -> None:
+        if self.vendor == "postgresql":
+            for kind, rows in self.staged.items():
+                if rows:
+                    cursor.execute(f"ANALYZE {self._table(kind)}")
+
+    def preview(self) -> Changes:
+        """What `finish` would change, with nothing written (the staging tables are kept:
+        call `abort` or `finish` after)."""
+        with connection.cursor() as cursor:
+            self._analyze(cursor)
+            if not self.staged["leads"]:
+                return Changes()
+            return preview.changes(cursor, self._params(), self.clear, self.vendor)
+
+    def finish(self) -> LoadResult:
+        result = LoadResult()
+        params = self._params()
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 cursor.execute("SET LOCAL synchronous_commit = off")
                 # One load of an organization at a time: its UPDATE-then-INSERT of leads must
                 # not race another load's (released at commit).
                 cursor.execute("SELECT pg_advisory_xact_lock(%(org)s)", params)
-                for kind, rows in self.staged.items():
-                    if rows:
-                        cursor.execute(f"ANALYZE {self._table(kind)}")
+            self._analyze(cursor)
             result.errors.extend(self._missing_leads(cursor, params))
             if self.staged["leads"]:
-                result.errors.extend(self._missing_created_at(cursor, params))
-                result.counts["leads"] = self._update_insert(
+                refused = self._missing_created_at(cursor, params)
+                result.errors.extend(refused)
+                leads = self._update_insert(
                     cursor, lead_update_sql(self.clear), LEADS_INSERT_SQL, params
                 )
+                # The rows that named a lead and changed nothing of it.
+                leads["unchanged"] = max(
+                    self.staged["leads"] - leads["inserted"] - leads["updated"] - len(refused), 0
+                )
+                result.counts["leads"] = leads
                 result.counts["stage_events"] = self._upsert(
                     cursor, IMPLIED_EVENTS_SQL, "funnel_stageevent", params
                 )

@@ -51,9 +51,10 @@ def _responsible(target_column: str, staged: str, target: str, clear: Collection
     return f"CASE WHEN s.responsible_name <> '' THEN s.{staged} ELSE {target}.{target_column} END"
 
 
-def lead_update_sql(clear: Collection[str] = ()) -> str:
-    """The existing leads the load says something new about."""
-    assignments = [
+def lead_assignments(clear: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Each column of an existing lead and the value a load gives it (reads `s`, the staged
+    row, `l`, the stored lead, and `st`, the stage the load names)."""
+    return [
         ("funnel_id", "%(funnel)s"),
         ("name", _text("name", "l", clear)),
         ("channel", _text("channel", "l", clear)),
@@ -75,6 +76,11 @@ def lead_update_sql(clear: Collection[str] = ()) -> str:
             "COALESCE(s.lost_at, l.lost_at) ELSE NULL END",
         ),
     ]
+
+
+def lead_update_sql(clear: Collection[str] = ()) -> str:
+    """The existing leads the load says something new about."""
+    assignments = lead_assignments(clear)
     return f"""
 UPDATE funnel_lead AS l SET
     {_set(assignments)},
@@ -135,10 +141,9 @@ WHERE EXCLUDED.reached_at < funnel_stageevent.reached_at
 """
 
 
-def lead_payment_update_sql(clear: Collection[str] = ()) -> str:
-    """The payment of a won deal (keyed like the lead) takes what the load says of it; a load
-    that does not know the outcome updates a payment that exists."""
-    assignments = [
+def lead_payment_assignments(clear: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Each column of a stored payment (`p`) and the value a load's lead row (`s`) gives it."""
+    return [
         ("lead_id", "l.id"),
         ("amount", "COALESCE(s.amount, p.amount)"),
         ("gross_margin", _value("gross_margin", "p", clear)),
@@ -148,6 +153,12 @@ def lead_payment_update_sql(clear: Collection[str] = ()) -> str:
         ("is_new_client", _value("is_new_client", "p", clear)),
         ("credited_member_id", _responsible("credited_member_id", "member_id", "p", clear)),
     ]
+
+
+def lead_payment_update_sql(clear: Collection[str] = ()) -> str:
+    """The payment of a won deal (keyed like the lead) takes what the load says of it; a load
+    that does not know the outcome updates a payment that exists."""
+    assignments = lead_payment_assignments(clear)
     return f"""
 UPDATE funnel_payment AS p SET
     {_set(assignments)}
@@ -200,7 +211,7 @@ PAYMENTS_SQL = f"""
 INSERT INTO funnel_payment (organization_id, lead_id, source, external_id, amount, gross_margin,
     product_id, product_name, paid_at, is_new_client, credited_member_id)
 SELECT %(org)s, l.id, %(source)s, s.external_id, s.amount, s.gross_margin, p.id, s.product,
-    s.paid_at, s.is_new_client, s.credited_id
+    COALESCE(s.paid_at, l.created_at), s.is_new_client, s.credited_id
 FROM ingest_payments s
 JOIN funnel_lead l
   ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id

@@ -12,6 +12,8 @@ file changes nothing; an updated export updates what changed.
 import csv
 import io
 import logging
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from funnel import importers, signals
-from funnel.importers import FileInfo
+from funnel.importers import FileInfo, currencies
 from funnel.ingest.loader import Loader
 from funnel.ingest.schema import LOST, WON, RowError
 from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageMapping
-from funnel.stage_map import resolve_stage_map
+from funnel.stage_map import our_stage, resolve_stage_map
 from salesplan.models import Membership
 from salesplan.queue import enqueue
 
@@ -194,66 +196,147 @@ def import_preview(job: ImportJob) -> dict[str, Any]:
     }
 
 
-def import_confirm(
-    *,
-    job: ImportJob,
-    mapping: dict[str, str] | None = None,
-    stage_map: dict[str, str] | None = None,
-    valid_rows_only: bool = False,
-    clear_empty: bool = False,
-) -> ImportJob:
-    """Check the mapping and queue the job (once the transaction commits). With
-    `clear_empty`, an empty cell of a mapped column clears the stored value (by default a
-    file updates only what it carries, and an empty cell is "unknown")."""
-    if job.status != ImportJob.Status.PREVIEW:
+@dataclass(frozen=True)
+class ImportSettings:
+    """What the person chose for a file, as the page and the API pass it to `import_check`
+    and `import_confirm`: None keeps what the job has (the detected mapping, the stage map)."""
+
+    mapping: dict[str, str] | None = None
+    stage_map: dict[str, str] | None = None
+    constants: dict[str, str] | None = None
+    rates: dict[str, str] | None = None
+    valid_rows_only: bool = False
+    clear_empty: bool = False
+
+
+def _apply(job: ImportJob, settings: ImportSettings, stages: list[Stage]) -> FileInfo:
+    """Check `settings` against the file and the funnel and set them on the job (not saved).
+    Raises ValidationError naming each wrong setting."""
+    if job.status not in (ImportJob.Status.PREVIEW, ImportJob.Status.CHECKING):
         raise ValidationError({"status": [_("This import has already been started.")]})
     info = file_info(job)
-    stages = _stages(job.funnel)
     errors: dict[str, list[str]] = {}
-    if mapping is not None:
-        unknown = sorted(set(mapping.values()) - set(info.headers) - {""})
+    if settings.constants is not None:
+        constants = {field: str(value).strip() for field, value in settings.constants.items()}
+        constants = {field: value for field, value in constants.items() if value}
+        errors.update(_constant_errors(job, constants, stages))
+        if importers.CRM_STAGE in constants and not errors:
+            constants[importers.CRM_STAGE] = (
+                our_stage(
+                    constants[importers.CRM_STAGE],
+                    [stage.name for stage in stages],
+                    [stage.pk for stage in stages],
+                )
+                or constants[importers.CRM_STAGE]
+            )
+        job.constants = constants
+    if settings.mapping is not None:
+        unknown = sorted(set(settings.mapping.values()) - set(info.headers) - {""})
         if unknown:
             errors["mapping"] = [
                 _("The file has no column %(columns)s.") % {"columns": ", ".join(unknown)}
             ]
-        job.mapping = {field: column for field, column in mapping.items() if column}
-    missing = importers.missing_columns(job.mapping, info.headers)
+        job.mapping = {field: column for field, column in settings.mapping.items() if column}
+    # A field given one value for the whole file takes no column.
+    job.mapping = {
+        field: column for field, column in job.mapping.items() if field not in job.constants
+    }
+    missing = importers.missing_columns(job.mapping, info.headers, job.constants)
     if missing:
         errors.setdefault("mapping", []).append(
             _("Map a column to each required field: %(fields)s.") % {"fields": ", ".join(missing)}
         )
-    if stage_map is not None:
+    if settings.stage_map is not None:
         resolved = resolve_stage_map(
-            stage_map,
+            settings.stage_map,
             [stage.name for stage in stages],
             stage_ids=[stage.pk for stage in stages],
         )
         if resolved.unknown:
-            errors["stage_map"] = [
-                _(
-                    "Unknown stage %(stages)s; use a stage of the funnel by its name or id "
-                    "(%(ours)s), “won” or “lost”."
-                )
-                % {
-                    "stages": ", ".join(sorted(target for _raw, target in resolved.unknown)),
-                    "ours": ", ".join(f"{stage.name} = {stage.pk}" for stage in stages),
-                }
-            ]
+            errors["stage_map"] = [_unknown_stages(resolved.unknown, stages)]
         job.stage_map = resolved.targets
+    if settings.rates is not None:
+        rates, rate_errors = currencies.check_rates(settings.rates, job.organization.currency)
+        if rate_errors:
+            errors["rates"] = rate_errors
+        job.rates = rates
     if errors:
         raise ValidationError(errors)
-    if mapping is not None and not job.preset:
+    job.valid_rows_only = settings.valid_rows_only
+    job.clear_empty = settings.clear_empty
+    return info
+
+
+def _constant_errors(
+    job: ImportJob, constants: dict[str, str], stages: list[Stage]
+) -> dict[str, list[str]]:
+    reasons = importers.check_constants(constants, tz=job.organization.time_zone)
+    stage = constants.get(importers.CRM_STAGE)
+    names, ids = [s.name for s in stages], [s.pk for s in stages]
+    if stage and importers.CRM_STAGE not in reasons and our_stage(stage, names, ids) is None:
+        reasons[importers.CRM_STAGE] = _unknown_stages([("", stage)], stages)
+    if not reasons:
+        return {}
+    return {
+        "constants": [
+            f"{importers.FIELD_LABELS.get(field, field)}: {reason}"
+            for field, reason in reasons.items()
+        ]
+    }
+
+
+def _unknown_stages(unknown: list[tuple[str, str]], stages: list[Stage]) -> str:
+    return _(
+        "Unknown stage %(stages)s; use a stage of the funnel by its name or id "
+        "(%(ours)s), “won” or “lost”."
+    ) % {
+        "stages": ", ".join(sorted(target for _raw, target in unknown)),
+        "ours": ", ".join(f"{stage.name} = {stage.pk}" for stage in stages),
+    }
+
+
+SETTINGS_FIELDS = [
+    "mapping",
+    "stage_map",
+    "constants",
+    "rates",
+    "valid_rows_only",
+    "clear_empty",
+    "status",
+]
+
+
+def import_confirm(*, job: ImportJob, settings: ImportSettings | None = None) -> ImportJob:
+    """Check the settings and queue the job (once the transaction commits). With
+    `clear_empty`, an empty cell of a mapped column clears the stored value (by default a
+    file updates only what it carries, and an empty cell is "unknown")."""
+    settings = settings or ImportSettings()
+    stages = _stages(job.funnel)
+    info = _apply(job, settings, stages)
+    if settings.mapping is not None and not job.preset:
         SavedMapping.objects.update_or_create(
             organization=job.organization,
             header_signature=importers.header_signature(info.headers),
             defaults={"mapping": job.mapping},
         )
     _remember_stage_map(job, stages)
-    job.valid_rows_only = valid_rows_only
-    job.clear_empty = clear_empty
     job.status = ImportJob.Status.QUEUED
-    job.save(update_fields=["mapping", "stage_map", "valid_rows_only", "clear_empty", "status"])
+    job.save(update_fields=SETTINGS_FIELDS)
     enqueue("funnel.run_import", job.pk, translation.get_language() or "ru")
+    return job
+
+
+def import_check(*, job: ImportJob, settings: ImportSettings | None = None) -> ImportJob:
+    """Check the settings and queue a dry run (`funnel.tasks.check_import`) that reads the
+    file, stages it and counts what the import would change; nothing is written. The job stays
+    open: it may be confirmed (or checked again) at any time, the latest check wins."""
+    _apply(job, settings or ImportSettings(), _stages(job.funnel))
+    job.status = ImportJob.Status.CHECKING
+    job.changes = {"token": uuid.uuid4().hex}
+    job.processed_rows = 0
+    job.started_at = None
+    job.save(update_fields=[*SETTINGS_FIELDS, "changes", "processed_rows", "started_at"])
+    enqueue("funnel.check_import", job.pk, job.changes["token"], translation.get_language() or "ru")
     return job
 
 
@@ -277,34 +360,46 @@ def import_run(*, job_id: int) -> None:
         )
 
 
-def _run(job: ImportJob) -> None:
-    info = file_info(job)
+def stage_file(job: ImportJob, loader: Loader, *, info: FileInfo) -> list[RowError]:
+    """Read the whole file chunk by chunk into the loader's staging tables, counting the rows
+    read on the job (its progress); return the rows' errors."""
     stages = _stages(job.funnel)
     stage_map = resolve_stage_map(job.stage_map, [stage.name for stage in stages]).positions
     tz = ZoneInfo(job.organization.time_zone)
     errors: list[RowError] = []
+    for chunk in importers.read_leads(
+        _path(job),
+        info,
+        job.mapping,
+        stage_map,
+        last_position=stages[-1].position,
+        chunk_rows=CHUNK_ROWS,
+        tz=str(tz),
+        fallback_created_at=datetime.combine(
+            job.created_at.astimezone(tz).date(), datetime.min.time(), tzinfo=tz
+        ),
+        constants=job.constants,
+        currency=job.organization.currency,
+        rates=job.rates,
+    ):
+        loader.add("leads", chunk.frame)
+        if chunk.payments is not None:  # a won deal's further product lines
+            loader.add("payments", chunk.payments)
+        errors.extend(chunk.errors)
+        ImportJob.objects.filter(pk=job.pk).update(processed_rows=F("processed_rows") + chunk.rows)
+    return errors
+
+
+def loader_for(job: ImportJob) -> Loader:
     clear = frozenset(CLEARABLE_FIELDS & set(job.mapping)) if job.clear_empty else frozenset()
-    loader = Loader(
-        organization=job.organization, funnel=job.funnel, source=job.source, clear=clear
-    )
+    return Loader(organization=job.organization, funnel=job.funnel, source=job.source, clear=clear)
+
+
+def _run(job: ImportJob) -> None:
+    info = file_info(job)
+    loader = loader_for(job)
     try:
-        for chunk in importers.read_leads(
-            _path(job),
-            info,
-            job.mapping,
-            stage_map,
-            last_position=stages[-1].position,
-            chunk_rows=CHUNK_ROWS,
-            tz=str(tz),
-            fallback_created_at=datetime.combine(
-                job.created_at.astimezone(tz).date(), datetime.min.time(), tzinfo=tz
-            ),
-        ):
-            loader.add("leads", chunk.frame)
-            errors.extend(chunk.errors)
-            ImportJob.objects.filter(pk=job.pk).update(
-                processed_rows=F("processed_rows") + chunk.rows
-            )
+        errors = stage_file(job, loader, info=info)
         if errors and not job.valid_rows_only:
             loader.abort()
             _finish(

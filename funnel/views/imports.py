@@ -10,13 +10,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from funnel import importers
 from funnel.forms import UploadForm
 from funnel.models import ImportJob
 from funnel.selectors import access_import, error_report
 from funnel.selectors import import_list as jobs_of
-from funnel.services import imports
+from funnel.services import import_checks, imports
 from salesplan.access import may_edit_settings, require_membership
 from salesplan.errors import error_lines
+from salesplan.models import CURRENCY_CHOICES
 
 # The stage rows the confirm form may carry: more than any CRM has stages.
 MAX_STAGE_ROWS = 1_000
@@ -68,8 +70,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if isinstance(counts, dict)
         ],
     }
-    if job.status == ImportJob.Status.PREVIEW:
+    if job.status in (ImportJob.Status.PREVIEW, ImportJob.Status.CHECKING):
         context["preview"] = _preview_context(job)
+        context["changes"] = import_checks.import_changes(job)
     return render(request, "imports/detail.html", context)
 
 
@@ -78,35 +81,59 @@ def _preview_context(job: ImportJob) -> dict[str, Any]:
     preview["field_rows"] = [
         {
             "field": field,
+            "label": importers.FIELD_LABELS.get(field, field),
             "column": job.mapping.get(field, ""),
+            "constant": job.constants.get(field, ""),
+            "takes_constant": field in importers.CONSTANT_FIELDS,
             "required": field in preview["required"],
         }
         for field in preview["fields"]
     ]
     preview["targets"] = [*preview["our_stages"], "won", "lost"]
+    currency = job.organization.currency
+    preview["rate_rows"] = [
+        {"code": code, "rate": job.rates.get(code, "")}
+        for code, _label in CURRENCY_CHOICES
+        if code != currency
+    ]
     return preview
+
+
+def _settings(request: HttpRequest) -> imports.ImportSettings:
+    """The preview form's choices: map_<field> columns, const_<field> values, the stage rows,
+    rate_<code> rates and the two options."""
+    post = request.POST
+    mapping = {
+        key.removeprefix("map_"): value for key, value in post.items() if key.startswith("map_")
+    }
+    constants = {
+        key.removeprefix("const_"): value for key, value in post.items() if key.startswith("const_")
+    }
+    rates = {
+        key.removeprefix("rate_"): value for key, value in post.items() if key.startswith("rate_")
+    }
+    stage_map = {
+        post.get(f"raw_{index}", ""): post.get(f"stage_{index}", "")
+        for index in range(_stage_count(post.get("stage_count")))
+    }
+    return imports.ImportSettings(
+        mapping=mapping or None,
+        stage_map=stage_map or None,
+        constants=constants if "constants_sent" in post else None,
+        rates=rates if "rates_sent" in post else None,
+        valid_rows_only=post.get("valid_rows_only") == "on",
+        clear_empty=post.get("clear_empty") == "on",
+    )
 
 
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import with the form's settings, or (the "Check what will change" button) queue a dry
+    run that counts what the import would change."""
     job = _job(request, pk)
-    mapping = {
-        key.removeprefix("map_"): value
-        for key, value in request.POST.items()
-        if key.startswith("map_")
-    }
-    stage_map = {
-        request.POST.get(f"raw_{index}", ""): request.POST.get(f"stage_{index}", "")
-        for index in range(_stage_count(request.POST.get("stage_count")))
-    }
+    run = imports.import_check if "check" in request.POST else imports.import_confirm
     try:
-        imports.import_confirm(
-            job=job,
-            mapping=mapping or None,
-            stage_map=stage_map or None,
-            valid_rows_only=request.POST.get("valid_rows_only") == "on",
-            clear_empty=request.POST.get("clear_empty") == "on",
-        )
+        run(job=job, settings=_settings(request))
     except ValidationError as error:
         for message in error_lines(error):
             messages.error(request, message)
@@ -127,7 +154,11 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(
         request, "imports/_progress.html", {"job": job, "progress": imports.progress(job)}
     )
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+    if job.status not in (
+        ImportJob.Status.QUEUED,
+        ImportJob.Status.RUNNING,
+        ImportJob.Status.CHECKING,
+    ):
         response["HX-Refresh"] = "true"
     return response
 

@@ -254,7 +254,9 @@ def seed_actuals(organization: Organization, today: date | None = None) -> dict[
             )
     mapping = dict(job.mapping)
     mapping.update({"channel": "channel (generated)", "is_target": "is_target (generated)"})
-    imports.import_confirm(job=job, mapping=mapping, stage_map=job.stage_map)
+    imports.import_confirm(
+        job=job, settings=imports.ImportSettings(mapping=mapping, stage_map=job.stage_map)
+    )
     imports.import_run(job_id=job.pk)
     job = ImportJob.objects.get(pk=job.pk)
     _seed_spend(organization, funnel, today)

@@ -123,7 +123,7 @@ def test_a_full_batch_is_written(api, funnel_id, anna):
     result = response.json()
     assert result["errors"] == []
     assert result["unknown_people"] == ["Кто-то Неизвестный"]
-    assert result["counts"]["leads"] == {"inserted": 3, "updated": 0}
+    assert result["counts"]["leads"] == {"inserted": 3, "updated": 0, "unchanged": 0}
     assert result["counts"]["spend"] == {"inserted": 1, "updated": 0}
     # stage events: L1 four implied, L2 all five (won), L3 first stage + target lead
     assert StageEvent.objects.count() == 4 + 5 + 2
@@ -160,7 +160,8 @@ def test_the_same_batch_twice_changes_nothing(api, funnel_id, anna):
     # then nothing is inserted or updated
     assert again.status_code == 200, again.json()
     counts = again.json()["counts"]
-    assert all(c == {"inserted": 0, "updated": 0} for c in counts.values()), counts
+    assert all(c["inserted"] == c["updated"] == 0 for c in counts.values()), counts
+    assert counts["leads"]["unchanged"] == len(body["leads"])
     assert snapshot() == before
     assert Lead.objects.get(external_id="L1").updated_at == updated_at
 

@@ -97,11 +97,14 @@ def test_bitrix24_xlsx_is_inspected(tmp_path):
 
 def test_bitrix24_default_mapping(tmp_path):
     info = inspect_file(bitrix_xlsx(tmp_path / "deals.xlsx"), filename="deals.xlsx")
-    # when / then "Дата начала" wins over "Дата создания"; the expected close date is paid_at
+    # when / then "Дата создания" (DATE_CREATE, as the webhook's crm.deal.get) wins over "Дата
+    # начала" (which fills its empty cells); the expected close date is paid_at; «Валюта» is
+    # the currency
     assert default_mapping("bitrix24", info.headers) == {
         "external_id": "ID",
         "name": "Название сделки",
-        "created_at": "Дата начала",
+        "created_at": "Дата создания",
+        "currency": "Валюта",
         "channel": "Источник",
         "responsible": "Ответственный",
         "company": "Компания",
@@ -153,9 +156,9 @@ def test_bitrix24_deals_are_normalized(tmp_path):
     assert frame["line"].tolist() == [2, 3, 5, 6, 7]
     assert frame["amount"].tolist() == ["150000.5", "1200000.00", "0", "99000", "10"]
     assert frame["created_at"].tolist() == [
-        utc("2024-04-01 06:00"),  # a date cell, local time
-        utc("2024-04-01 21:00"),  # "02.04.2024" as text
-        utc("2024-04-02 21:00"),
+        utc("2024-03-30 15:00"),  # «Дата создания», a date cell, local time
+        utc("2024-04-02 07:00"),  # «Дата создания» "02.04.2024 10:00:00" as text
+        utc("2024-04-02 21:00"),  # no «Дата создания»: «Дата начала»
         utc("2024-04-04 21:00"),
         utc("2024-04-05 21:00"),
     ]

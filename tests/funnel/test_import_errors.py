@@ -139,7 +139,12 @@ def unreadable_files() -> list[tuple[str, str, bytes, str]]:
         ("control-bytes", "deals.csv", bytes(range(1, 32)) * 64, "not a text file"),
         ("empty", "deals.csv", b"", "empty"),
         ("blank", "deals.csv", b" \r\n\r\n", "empty"),
-        ("html-xls", "deals.xls", b"<html><body><table><tr><td>ID</td></tr></table>", "web page"),
+        (
+            "html-no-table",
+            "deals.xls",
+            b"<html><body><p>Session expired</p></body></html>",
+            "no table",
+        ),
         ("old-xls", "deals.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "Old Excel"),
         ("xlsx-name", "deals.xlsx", text.encode(), "not a valid .xlsx"),
         ("cp1251-hole", "deals.csv", "ID;Имя\n1;Анна".encode("cp1251") + b"\x98", "neither"),

@@ -100,7 +100,11 @@ def test_reimporting_the_same_file_changes_nothing(
             )
         counts.append(api.get(f"/api/v1/imports/{body['id']}/").json()["counts"])
     assert counts[0]["leads"]["inserted"] > 0
-    assert counts[1]["leads"] == {"inserted": 0, "updated": 0}
+    assert counts[1]["leads"] == {
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": counts[0]["leads"]["inserted"],
+    }
     assert counts[1]["stage_events"] == {"inserted": 0, "updated": 0}
 
 

@@ -40,7 +40,7 @@ def test_leads_imply_every_stage_above_and_won_deals_pay(organization, funnel, m
             organization=organization, funnel=funnel, source="file", frames={"leads": leads}
         )
     # then
-    assert result.counts["leads"] == {"inserted": 3, "updated": 0}
+    assert result.counts["leads"] == {"inserted": 3, "updated": 0, "unchanged": 0}
     assert result.counts["stage_events"]["inserted"] == 1 + 4 + 5
     assert result.unknown_people == ["Someone Unknown"]
     held = Lead.objects.get(external_id="2")
@@ -64,7 +64,7 @@ def test_loading_the_same_rows_twice_changes_nothing(organization, funnel):
         again = load_frames(
             organization=organization, funnel=funnel, source="file", frames={"leads": leads}
         )
-    assert again.counts["leads"] == {"inserted": 0, "updated": 0}
+    assert again.counts["leads"] == {"inserted": 0, "updated": 0, "unchanged": 2}
     assert again.counts["stage_events"] == {"inserted": 0, "updated": 0}
     assert again.counts["payments"] == {"inserted": 0, "updated": 0}
     # an updated export updates what changed, never duplicates
@@ -73,7 +73,7 @@ def test_loading_the_same_rows_twice_changes_nothing(organization, funnel):
         update = load_frames(
             organization=organization, funnel=funnel, source="file", frames={"leads": moved}
         )
-    assert update.counts["leads"] == {"inserted": 0, "updated": 1}
+    assert update.counts["leads"] == {"inserted": 0, "updated": 1, "unchanged": 1}
     assert update.counts["stage_events"]["inserted"] == 1
     assert update.counts["payments"] == {"inserted": 0, "updated": 1}
     assert Lead.objects.count() == 2

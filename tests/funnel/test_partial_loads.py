@@ -129,7 +129,7 @@ def test_a_load_that_carries_only_the_id_changes_nothing(organization, funnel, s
     events = StageEvent.objects.count()
     result = load(organization, funnel, [unknown(1, "W1"), unknown(2, "L1")])
     # then nothing changed: not a field, not a payment, not an event
-    assert result.counts["leads"] == {"inserted": 0, "updated": 0}
+    assert result.counts["leads"] == {"inserted": 0, "updated": 0, "unchanged": 2}
     assert result.counts["payments"] == {"inserted": 0, "updated": 0}
     assert lead_fields("W1") == stored["W1"] and lead_fields("L1") == stored["L1"]
     assert payment_fields("W1")["amount"] == Decimal("50000")

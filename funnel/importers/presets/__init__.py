@@ -48,6 +48,30 @@ def default_mapping(preset: str, headers: Sequence[str]) -> dict[str, str]:
     return {field: mapping[field] for field in MAPPABLE_FIELDS if field in mapping}
 
 
+def fallback_columns(
+    preset: str, mapping: Mapping[str, str], headers: Sequence[str]
+) -> dict[str, list[str]]:
+    """Our field → the file's columns that fill its empty cells, when the field's column is
+    the one the preset expects (a column the person chose is taken as it is)."""
+    known = PRESETS.get(preset)
+    if known is None:
+        return {}
+    by_name: dict[str, str] = {}
+    for header in headers:
+        by_name.setdefault(normalize_header(header), header)
+    result: dict[str, list[str]] = {}
+    for field, names in known.fallbacks.items():
+        column = mapping.get(field)
+        own = {normalize_header(name) for name in known.columns.get(field, ())}
+        if not column or normalize_header(column) not in own:
+            continue
+        found = [by_name[n] for n in map(normalize_header, names) if n in by_name]
+        found = [c for c in dict.fromkeys(found) if c != column]
+        if found:
+            result[field] = found
+    return result
+
+
 def _closing(field: str) -> bool:
     return field in ("paid_at", "lost_at")  # one closing-date column may feed both
 
@@ -120,4 +144,5 @@ __all__ = [
     "default_mapping",
     "default_stage_map",
     "detect_preset",
+    "fallback_columns",
 ]

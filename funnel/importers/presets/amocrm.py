@@ -6,7 +6,9 @@ DD.MM.YYYY HH:MM:SS in the account's time zone; budgets like "1 000 000,50".
 
 Won and lost are the statuses 142 ("Успешно реализовано") and 143 ("Закрыто и не
 реализовано") in every pipeline, shown by name in exports and by id in the API. "Дата закрытия"
-is the day the deal closed: the payment day of a won deal, the loss day of a lost one.
+is the day the deal closed: the payment day of a won deal, the loss day of a lost one; an open
+deal has the words «не закрыта» there, which mean no date. The channel is «Источник», and when
+that is empty, a second «Источник» column (exports repeat it) or utm_source.
 """
 
 from funnel.importers.presets.base import Preset
@@ -31,4 +33,5 @@ PRESET = Preset(
     },
     won=frozenset({"142", "успешно реализовано", "closed - won", "closed – won"}),
     lost=frozenset({"143", "закрыто и не реализовано", "closed - lost", "closed – lost"}),
+    fallbacks={"channel": ("Источник (2)", "Источник (3)", "utm_source", "UTM Source")},
 )

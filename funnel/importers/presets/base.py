@@ -28,6 +28,12 @@ class Preset:
     stage_roles: Mapping[str, StageRole] = field(default_factory=dict)
     # Product names as the CRM writes them → as the rest of the data set does.
     product_aliases: Mapping[str, str] = field(default_factory=dict)
+    # Our field → columns whose value fills an empty cell of the field's own column, in order
+    # (amoCRM's channel may sit in a second «Источник» or in utm_source).
+    fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # One row per product of a deal (the same deal id, that product's sum): the rows are the
+    # deal's payment lines, not duplicates.
+    product_rows: bool = False
 
     def matches(self, headers: set[str]) -> bool:
         """`headers` normalized with `normalize_header`."""
