@@ -155,7 +155,7 @@ def child_import(url: str, path: str, organization_id: int) -> None:
         )
     stage_map = {amo: our for amo, our in zip(AMO_STAGES, OUR_STAGES, strict=False)}
     stage_map |= {WON: "won", LOST: "lost"}
-    imports.import_confirm(job=job, stage_map=stage_map)
+    imports.import_confirm(job=job, settings=imports.ImportSettings(stage_map=stage_map))
     imports.import_run(job_id=job.pk)  # what the Celery task runs
     seconds = time.perf_counter() - started
     job = ImportJob.objects.get(pk=job.pk)
