@@ -1,5 +1,5 @@
 # Salesplan: `make run` serves the app with demo data, `make test` runs the whole suite.
-# Without DATABASE_URL/REDIS_URL: SQLite under var/ and Celery tasks inline.
+# Without DATABASE_URL/REDIS_URL: SQLite under var/, jobs in a background thread of the server.
 # With them: PostgreSQL, Redis and a real Celery worker (and beat) beside the web server.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -27,7 +27,8 @@ run: install
 		echo "REDIS_URL is set: web, Celery worker and beat (Ctrl-C stops all)"; \
 		PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile.dev; \
 	else \
-		echo "Serving on http://$(HOST):$(PORT)/ (Celery tasks run inline)"; \
+		$(BIN)/python manage.py recover_jobs; \
+		echo "Serving on http://$(HOST):$(PORT)/ (jobs run in a background thread)"; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT); \
 	fi
 

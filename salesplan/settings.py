@@ -100,10 +100,23 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so a Celery worker process started by a test can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL: pages read while a background import writes (the embedded default runs jobs
+        # in a thread of the web process); IMMEDIATE: a writer waits for the lock up front
+        # (up to `timeout` seconds) instead of failing halfway through its transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: unset means an embedded default (tasks run inline, cache in local memory).
+# Redis: unset means an embedded default (tasks run in a thread of the web process, cache in
+# local memory).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Without a broker, queued jobs run one at a time in a background thread of the process that
+# queued them (salesplan.queue), so a long import never holds the request; tests run them
+# inline.
+TASKS_IN_THREAD = env_bool("TASKS_IN_THREAD", not REDIS_URL)
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -51,8 +51,10 @@ def _default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _tasks_inline_by_default() -> Iterator[None]:
-    # Unit tests run tasks inline; the `celery_worker` fixture switches to the real queue.
+def _tasks_inline_by_default(settings) -> Iterator[None]:
+    # Unit tests run tasks inline (not in the embedded default's background thread); the
+    # `celery_worker` fixture switches to the real queue.
+    settings.TASKS_IN_THREAD = False
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield

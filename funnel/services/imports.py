@@ -80,9 +80,12 @@ def file_info(job: ImportJob) -> FileInfo:
     preview was kept is inspected once more, and then keeps it)."""
     if job.file_info:
         return FileInfo.from_json(job.file_info)
-    if not job.file:
+    if not job.file or not _path(job).exists():
         raise ValidationError({"file": [_("This import's file is no longer stored.")]})
-    info = importers.inspect_file(_path(job), filename=job.original_name)
+    try:
+        info = importers.inspect_file(_path(job), filename=job.original_name)
+    except importers.ImportFileError as error:
+        raise ValidationError({"file": [str(error)]}) from error
     job.file_info = info.to_json()
     ImportJob.objects.filter(pk=job.pk).update(file_info=job.file_info)
     return info
@@ -306,10 +309,13 @@ SETTINGS_FIELDS = [
 ]
 
 
-def import_confirm(*, job: ImportJob, settings: ImportSettings | None = None) -> ImportJob:
-    """Check the settings and queue the job (once the transaction commits). With
-    `clear_empty`, an empty cell of a mapped column clears the stored value (by default a
-    file updates only what it carries, and an empty cell is "unknown")."""
+def import_confirm(
+    *, job: ImportJob, settings: ImportSettings | None = None, wait: bool = False
+) -> ImportJob:
+    """Check the settings and queue the job (once the transaction commits), or with `wait`
+    run it here and now (a command that needs it done). With `clear_empty`, an empty cell of a
+    mapped column clears the stored value (by default a file updates only what it carries,
+    and an empty cell is "unknown")."""
     settings = settings or ImportSettings()
     stages = _stages(job.funnel)
     info = _apply(job, settings, stages)
@@ -322,7 +328,10 @@ def import_confirm(*, job: ImportJob, settings: ImportSettings | None = None) ->
     _remember_stage_map(job, stages)
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=SETTINGS_FIELDS)
-    enqueue("funnel.run_import", job.pk, translation.get_language() or "ru")
+    if wait:
+        import_run(job_id=job.pk)
+    else:
+        enqueue("funnel.run_import", job.pk, translation.get_language() or "ru")
     return job
 
 
@@ -436,6 +445,26 @@ def _run(job: ImportJob) -> None:
     _finish(
         job, ImportJob.Status.DONE, errors + result.errors, result.counts, result.unknown_people, ""
     )
+
+
+def jobs_interrupted() -> tuple[int, int]:
+    """End the jobs a stopped process left behind (the embedded default runs them in a thread
+    of the web process, which dies with it): a queued or running import fails with the reason,
+    a check is reopened. Returns (imports failed, checks reopened)."""
+    failed = ImportJob.objects.filter(
+        status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    ).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=timezone.now(),
+        message=_(
+            "The import was interrupted: the server stopped while it ran. Nothing of it was "
+            "written; upload the file again."
+        ),
+    )
+    reopened = ImportJob.objects.filter(status=ImportJob.Status.CHECKING).update(
+        status=ImportJob.Status.PREVIEW, changes={}, started_at=None, processed_rows=0
+    )
+    return failed, reopened
 
 
 def _nothing(result: Any) -> str:

@@ -254,10 +254,12 @@ def seed_actuals(organization: Organization, today: date | None = None) -> dict[
             )
     mapping = dict(job.mapping)
     mapping.update({"channel": "channel (generated)", "is_target": "is_target (generated)"})
+    # The seed waits for its import (this command's process would end under a queued one).
     imports.import_confirm(
-        job=job, settings=imports.ImportSettings(mapping=mapping, stage_map=job.stage_map)
+        job=job,
+        settings=imports.ImportSettings(mapping=mapping, stage_map=job.stage_map),
+        wait=True,
     )
-    imports.import_run(job_id=job.pk)
     job = ImportJob.objects.get(pk=job.pk)
     _seed_spend(organization, funnel, today)
     return {"status": job.status, "counts": job.counts, "errors": job.error_count}
