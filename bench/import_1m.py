@@ -10,10 +10,15 @@ two floors measured in the same run on the same PostgreSQL.
 - floor b: plain `COPY`s of exactly the rows the import wrote (leads, stage events, payments),
   dumped, then loaded into empty tables with the same indexes and constraints (foreign keys
   included, deferred like Django's);
-- a re-import of the unchanged file, which must be faster than the first.
+- a re-import of the unchanged file, which must be faster than the first;
+- the same leads as an .xlsx workbook (written once with openpyxl's write-only mode and kept
+  under var/bench/, keyed by size): its import through the same path into a second
+  organization, and its parse alone, our reader (python-calamine) against openpyxl's
+  read-only mode (the reader before it), every column of every row as text.
 
 Prints the figures, `ratio` = import ÷ floor b (target ≤ 2.0), `ratio_raw` = import ÷ floor a,
-and, last, one JSON line. Uses DATABASE_URL if it names PostgreSQL, else
+`xlsx_ratio` = the workbook's import ÷ floor b (target ≤ 2.0 too), `xlsx_speedup` = openpyxl's
+parse ÷ ours, and, last, one JSON line. Uses DATABASE_URL if it names PostgreSQL, else
 postgres://root@127.0.0.1:5432/salesplan_bench (created and migrated if missing).
 """
 
@@ -31,6 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgres://root@127.0.0.1:5432/salesplan_bench"
+# Generated workbooks are kept here (writing 1,000,000 rows with openpyxl takes minutes); bump
+# the version when `write_xlsx` changes what it writes.
+XLSX_CACHE = ROOT / "var" / "bench"
+XLSX_VERSION = 1
 # The funnel of the generated CRM: amoCRM stage names → our stages (positions 0..7).
 AMO_STAGES = [
     "Неразобранное",
@@ -87,12 +96,11 @@ def setup_django(url: str) -> None:
 # --- the export ------------------------------------------------------------------------------
 
 
-def generate(path: Path, leads: int, seed: int = 7) -> dict[str, int]:
-    """An amoCRM deals export (`;`, DD.MM.YYYY HH:MM:SS, budgets like "1 250 000,50",
-    duplicated "Теги" columns) for a year of 100 salespeople. Stage reached per lead is drawn
+def export_leads(leads: int, seed: int = 7) -> tuple[dict, dict[str, int]]:
+    """The leads of an amoCRM deals export for a year of 100 salespeople, as typed columns
+    (the CSV and the workbook write them each their own way). Stage reached per lead is drawn
     so that the implied stage events average about three per lead."""
     import numpy as np
-    import pandas as pd
 
     rng = np.random.default_rng(seed)
     ids = np.arange(10_000_001, 10_000_001 + leads)
@@ -108,31 +116,129 @@ def generate(path: Path, leads: int, seed: int = 7) -> dict[str, int]:
     kopecks = rng.integers(0, 100, leads)
     people = np.array([f"Менеджер {i:03d}" for i in range(SALESPEOPLE)], dtype=object)
     channels = np.array(["Яндекс Директ", "Сайт", "Рекомендация", "Холодный звонок", "VK"])
+    columns = {
+        "ids": ids,
+        "budget_rub": budget_rub,
+        "kopecks": kopecks,
+        "responsible": people[rng.integers(0, SALESPEOPLE, leads)],
+        "created": created,
+        "closed": np.where(is_closed, closed, np.datetime64("NaT")),
+        "stage": stage_names[outcome],
+        "channel": channels[rng.integers(0, len(channels), leads)],
+    }
+    open_positions = np.where(outcome < 7, outcome, 0)
+    implied = np.where(outcome == 7, len(OUR_STAGES), np.where(outcome == 8, 1, open_positions + 1))
+    expected = {
+        "rows": leads,
+        "expected_events": int(implied.sum()),
+        "won": int((outcome == 7).sum()),
+    }
+    return columns, expected
 
-    def fmt(values: np.ndarray) -> pd.Series:
-        return pd.Series(pd.to_datetime(values)).dt.strftime("%d.%m.%Y %H:%M:%S")
 
+HEADERS = [
+    "ID",
+    "Название сделки",
+    "Бюджет",
+    "Ответственный",
+    "Дата создания сделки",
+    "Дата закрытия",
+    "Этап сделки",
+    "Воронка",
+    "Источник",
+    "Теги",
+    "Теги",  # amoCRM repeats it
+]
+
+
+def generate(path: Path, leads: int, seed: int = 7) -> dict[str, int]:
+    """The CSV export: `;`, DD.MM.YYYY HH:MM:SS, budgets like "1 250 000,50", the duplicated
+    "Теги" columns."""
+    import pandas as pd
+
+    columns, expected = export_leads(leads, seed)
+
+    def fmt(values) -> pd.Series:
+        return pd.Series(pd.to_datetime(values)).dt.strftime("%d.%m.%Y %H:%M:%S").fillna("")
+
+    ids = pd.Series(columns["ids"])
     frame = pd.DataFrame(
         {
             "ID": ids,
-            "Название сделки": pd.Series(ids).map("Сделка #{}".format),
-            "Бюджет": pd.Series(budget_rub).map("{:,}".format).str.replace(",", " ")
+            "Название сделки": ids.map("Сделка #{}".format),
+            "Бюджет": pd.Series(columns["budget_rub"]).map("{:,}".format).str.replace(",", " ")
             + ","
-            + pd.Series(kopecks).map("{:02d}".format),
-            "Ответственный": people[rng.integers(0, SALESPEOPLE, leads)],
-            "Дата создания сделки": fmt(created),
-            "Дата закрытия": fmt(closed).where(is_closed, ""),
-            "Этап сделки": stage_names[outcome],
+            + pd.Series(columns["kopecks"]).map("{:02d}".format),
+            "Ответственный": columns["responsible"],
+            "Дата создания сделки": fmt(columns["created"]),
+            "Дата закрытия": fmt(columns["closed"]),
+            "Этап сделки": columns["stage"],
             "Воронка": "Продажи",
-            "Источник": channels[rng.integers(0, len(channels), leads)],
+            "Источник": columns["channel"],
             "Теги": "",
             "Теги ": "b2b",
         }
     )
-    frame.to_csv(path, sep=";", index=False, header=[*frame.columns[:-1], "Теги"])
-    open_positions = np.where(outcome < 7, outcome, 0)
-    implied = np.where(outcome == 7, len(OUR_STAGES), np.where(outcome == 8, 1, open_positions + 1))
-    return {"rows": leads, "expected_events": int(implied.sum()), "won": int((outcome == 7).sum())}
+    frame.to_csv(path, sep=";", index=False, header=HEADERS)
+    return expected
+
+
+def write_xlsx(path: Path, leads: int, seed: int = 7) -> None:
+    """The same leads as a workbook, typed as Excel keeps them: ids and budgets as numbers,
+    dates as date cells (local time), an open deal's closing date and empty tags as empty
+    cells. openpyxl's write-only mode streams the rows out."""
+    import openpyxl
+    import pandas as pd
+
+    columns, _expected = export_leads(leads, seed)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Сделки")
+    sheet.append(HEADERS)
+    created = pd.to_datetime(columns["created"]).to_pydatetime()
+    closed = (
+        pd.Series(pd.to_datetime(columns["closed"]))
+        .astype(object)
+        .where(pd.notna(columns["closed"]), None)
+    )
+    budgets = (columns["budget_rub"] + columns["kopecks"] / 100).tolist()
+    rows = zip(
+        columns["ids"].tolist(),
+        budgets,
+        columns["responsible"].tolist(),
+        created,
+        (moment.to_pydatetime() if moment is not None else None for moment in closed),
+        columns["stage"].tolist(),
+        columns["channel"].tolist(),
+        strict=True,
+    )
+    for lead_id, budget, responsible, created_at, closed_at, stage, channel in rows:
+        sheet.append(
+            [
+                lead_id,
+                f"Сделка #{lead_id}",
+                budget,
+                responsible,
+                created_at,
+                closed_at,
+                stage,
+                "Продажи",
+                channel,
+                None,
+                "b2b",
+            ]
+        )
+    workbook.save(path)
+
+
+def cached_xlsx(leads: int, seed: int = 7) -> Path:
+    """The workbook of `leads` leads, written once and kept under var/bench/."""
+    path = XLSX_CACHE / f"amocrm_export_{leads}_seed{seed}_v{XLSX_VERSION}.xlsx"
+    if not path.exists():
+        XLSX_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        write_xlsx(partial, leads, seed)
+        partial.rename(path)  # a run stopped halfway leaves no half-written workbook behind
+    return path
 
 
 # --- the import in a child process (its own peak memory) ---------------------------------------
@@ -151,7 +257,9 @@ def child_import(url: str, path: str, organization_id: int) -> None:
     started = time.perf_counter()
     with open(path, "rb") as handle:
         job = imports.import_create(
-            membership=owner, funnel=funnel, uploaded=File(handle, name="amocrm_export.csv")
+            membership=owner,
+            funnel=funnel,
+            uploaded=File(handle, name=f"amocrm_export{Path(path).suffix}"),
         )
     stage_map = {amo: our for amo, our in zip(AMO_STAGES, OUR_STAGES, strict=False)}
     stage_map |= {WON: "won", LOST: "lost"}
@@ -168,6 +276,7 @@ def child_import(url: str, path: str, organization_id: int) -> None:
                 "errors": job.error_count,
                 "message": job.message,
                 "preset": job.preset,
+                "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             },
             ensure_ascii=False,
         )
@@ -175,17 +284,17 @@ def child_import(url: str, path: str, organization_id: int) -> None:
 
 
 def run_child(url: str, path: Path, organization_id: int) -> tuple[dict, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """The import's figures and its peak memory in MB (the child's own maximum RSS)."""
     output = subprocess.run(
         [sys.executable, __file__, "--child", str(path), "--org", str(organization_id)],
-        check=True,
         capture_output=True,
         text=True,
         env={**os.environ, "DATABASE_URL": url},
     )
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if output.returncode:
+        raise SystemExit(f"the import of {path} crashed:\n{output.stderr[-3000:]}")
     result = json.loads(output.stdout.strip().splitlines()[-1])
-    return result, max(peak_kib, before) / 1024
+    return result, result["peak_kib"] / 1024
 
 
 # --- floors ------------------------------------------------------------------------------------
@@ -271,17 +380,56 @@ def floor_database(organization_id: int, workdir: Path) -> tuple[float, dict[str
     return seconds, rows
 
 
+# --- the workbook's parse alone ----------------------------------------------------------------
+
+
+def parse_ours(path: Path) -> tuple[float, float]:
+    """Seconds for our reader to inspect the workbook (headers, sample, row count), then to
+    read every column of every row as text."""
+    from funnel.importers.leads import CHUNK_ROWS
+    from funnel.importers.xlsx_reader import inspect_xlsx, xlsx_chunks
+
+    started = time.perf_counter()
+    info = inspect_xlsx(path, path.name)
+    inspected = time.perf_counter()
+    chunks = xlsx_chunks(path, info, info.wanted(info.headers), CHUNK_ROWS, False)
+    rows = sum(chunk.rows for chunk in chunks)
+    finished = time.perf_counter()
+    assert rows == info.total_rows, (rows, info.total_rows)
+    return inspected - started, finished - inspected
+
+
+def parse_openpyxl(path: Path) -> float:
+    """Seconds for the reader before ours to do the same: openpyxl's read-only mode, cached
+    values, each cell as text by the same rules, gathered into columns."""
+    import openpyxl
+
+    from funnel.importers.xlsx_reader import cell_text
+
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        width = len(next(rows))
+        columns: list[list[str]] = [[] for _ in range(width)]
+        for row in rows:
+            for column, value in zip(columns, row, strict=False):
+                column.append(cell_text(value))
+        workbook.close()
+    return time.perf_counter() - started
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
-def prepare_organization() -> int:
+def prepare_organization(suffix: str = "") -> int:
     from decimal import Decimal
 
     from funnel.services.funnels import funnel_create
     from salesplan.models import Role
     from salesplan.services import member_add, organization_create, user_create
 
-    stamp = time.strftime("%Y%m%d%H%M%S")
+    stamp = time.strftime("%Y%m%d%H%M%S") + suffix
     organization = organization_create(
         name=f"Bench {stamp}", owner_email=f"bench-{stamp}@example.com", owner_password=None
     )
@@ -341,15 +489,29 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s; expected stage events "
             f"{expected['expected_events']:,}, won {expected['won']:,}"
         )
+        started = time.perf_counter()
+        workbook = cached_xlsx(args.leads)
+        print(
+            f"workbook      {workbook.stat().st_size / 1e6:.0f} MB, {workbook} "
+            f"(ready in {time.perf_counter() - started:.1f} s)"
+        )
         organization_id = prepare_organization()
         first, peak_mb = run_child(url, path, organization_id)
         if first["status"] != "done":
             raise SystemExit(f"import failed: {first}")
         again, _peak = run_child(url, path, organization_id)
+        # The workbook goes into an organization of its own: a first import, like the CSV's.
+        xlsx_organization_id = prepare_organization("-xlsx")
+        xlsx, xlsx_peak_mb = run_child(url, workbook, xlsx_organization_id)
+        if xlsx["status"] != "done":
+            raise SystemExit(f"workbook import failed: {xlsx}")
         floor_a = floor_raw_copy(path)
         floor_b, rows = floor_database(organization_id, workdir)
         if not args.keep:
             cleanup(organization_id)
+            cleanup(xlsx_organization_id)
+    inspect_s, ours_s = parse_ours(workbook)
+    openpyxl_s = parse_openpyxl(workbook)
     written = sum(rows.values())
     figures = {
         "bench": "import_1m",
@@ -368,6 +530,18 @@ def main() -> None:
         "peak_mb": round(peak_mb),
         "target_ratio": 2.0,
         "target_peak_mb": 1536,
+        "xlsx_mb": round(workbook.stat().st_size / 1e6, 1),
+        "xlsx_import_s": round(xlsx["seconds"], 2),
+        "xlsx_rows_per_s": round(args.leads / xlsx["seconds"]),
+        "xlsx_ratio": round(xlsx["seconds"] / floor_b, 3),
+        "xlsx_same_counts": xlsx["counts"] == first["counts"],
+        "xlsx_peak_mb": round(xlsx_peak_mb),
+        "xlsx_inspect_s": round(inspect_s, 2),
+        "xlsx_parse_s": round(ours_s, 2),
+        "xlsx_parse_rows_per_s": round(args.leads / ours_s),
+        "xlsx_parse_openpyxl_s": round(openpyxl_s, 2),
+        "xlsx_parse_openpyxl_rows_per_s": round(args.leads / openpyxl_s),
+        "xlsx_speedup": round(openpyxl_s / ours_s, 1),
     }
     print(
         f"import        {figures['import_s']} s ({figures['rows_per_s']:,} leads/s), "
@@ -381,6 +555,17 @@ def main() -> None:
     print(f"floor b       {figures['floor_b_copy_rows_s']} s (COPY of the written rows)")
     print(f"ratio         {figures['ratio']} (target ≤ 2.0), ratio_raw {figures['ratio_raw']}")
     print(f"peak memory   {figures['peak_mb']} MB (target < 1536)")
+    print(
+        f"xlsx import   {figures['xlsx_import_s']} s ({figures['xlsx_rows_per_s']:,} leads/s), "
+        f"ratio {figures['xlsx_ratio']} (target ≤ 2.0); same counts as the CSV: "
+        f"{figures['xlsx_same_counts']}; peak memory {figures['xlsx_peak_mb']} MB"
+    )
+    print(
+        f"xlsx parse    ours {figures['xlsx_parse_s']} s ({figures['xlsx_parse_rows_per_s']:,} "
+        f"rows/s; inspecting it first: {figures['xlsx_inspect_s']} s), openpyxl read-only "
+        f"{figures['xlsx_parse_openpyxl_s']} s ({figures['xlsx_parse_openpyxl_rows_per_s']:,} "
+        f"rows/s): {figures['xlsx_speedup']}× faster"
+    )
     print(json.dumps(figures))
 
 

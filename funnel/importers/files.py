@@ -18,7 +18,12 @@ from django.utils.translation import gettext
 from funnel.importers.csv_reader import csv_chunks, inspect_csv
 from funnel.importers.file_info import SAMPLE_BYTES, FileInfo, FileKind, ImportFileError, RawChunk
 from funnel.importers.html_reader import html_chunks, inspect_html, is_html
-from funnel.importers.xlsx_reader import inspect_xlsx, xlsx_chunks
+from funnel.importers.xlsx_reader import (
+    inspect_xlsx,
+    password_message,
+    password_protected,
+    xlsx_chunks,
+)
 
 
 def inspect_file(path: str | Path, *, filename: str) -> FileInfo:
@@ -71,7 +76,9 @@ def _file_kind(path: Path, head: bytes, filename: str) -> FileKind:
         raise ImportFileError(
             gettext("This archive is not an Excel workbook. Upload a CSV or an .xlsx file.")
         )
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE container: .xls, or an encrypted .xlsx
+        if password_protected(path):
+            raise ImportFileError(password_message())
         raise ImportFileError(
             gettext("Old Excel files (.xls) are not supported. Save the file as .xlsx or CSV.")
         )
