@@ -4,7 +4,6 @@ them), filtered by organization; webhooks can be re-run, imports' error reports 
 import re
 
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path, reverse
@@ -28,7 +27,7 @@ from funnel.models import (
 )
 from funnel.selectors import error_report
 from funnel.services import imports
-from funnel.services.webhooks import record_queue
+from funnel.services.webhooks import record_retry
 from salesplan.admin import (
     ChangeOnly,
     ReadOnlyAdmin,
@@ -165,11 +164,12 @@ class IntegrationAdmin(ChangeOnly, SupportAdmin):
     to it. The secret and the application token are credentials: never shown in clear."""
 
     list_display = ["kind", "organization", "funnel", "is_active", "has_application_token"]
+    list_display += ["portal_domain"]
     list_filter = ["organization", "kind", "is_active"]
     list_select_related = ["organization", "funnel"]
-    search_fields = ["organization__name", "funnel__name"]
+    search_fields = ["organization__name", "funnel__name", "portal_domain"]
     fields = ["organization", "kind", "funnel", "masked_secret", "has_application_token"]
-    fields += ["stage_map", "is_active", "created_at"]
+    fields += ["has_rest_url", "portal_domain", "stage_map", "is_active", "created_at"]
     readonly_fields = [f for f in fields if f != "is_active"]
 
     @admin.display(description=_("webhook secret"))
@@ -180,10 +180,15 @@ class IntegrationAdmin(ChangeOnly, SupportAdmin):
     def has_application_token(self, integration: Integration) -> bool:
         return bool(integration.application_token)
 
+    @admin.display(description=_("REST URL set"), boolean=True)
+    def has_rest_url(self, integration: Integration) -> bool:
+        return integration.has_rest_url
+
 
 @admin.register(RawRecord)
 class RawRecordAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "source", "status", "organization", "integration", "received_at"]
+    list_display = ["id", "kind", "source", "status", "attempts", "organization", "integration"]
+    list_display += ["received_at"]
     list_filter = ["organization", "kind", "status", "source"]
     list_select_related = ["organization", "integration__funnel"]
     search_fields = ["=id", "error", "body"]
@@ -205,25 +210,15 @@ class RawRecordAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Re-run the selected webhooks"), permissions=["rerun"])
     def rerun_webhooks(self, request: HttpRequest, queryset: QuerySet[RawRecord]) -> None:
-        """Failed or still-received webhooks go back to received and are queued again; a
-        processed one is left alone (processing is idempotent anyway), a batch is not a webhook."""
-        selected = queryset.count()
-        rerun = RawRecord.objects.filter(
-            pk__in=queryset.values("pk"),
-            kind=RawRecord.Kind.WEBHOOK,
-            status__in=[RawRecord.Status.FAILED, RawRecord.Status.RECEIVED],
-        )
-        with transaction.atomic():
-            records = list(rerun.select_for_update())
-            RawRecord.objects.filter(pk__in=[r.pk for r in records]).update(
-                status=RawRecord.Status.RECEIVED, error="", processed_at=None
-            )
-            for record in records:
-                record_queue(record)  # on commit
+        """Retry (record_retry, as the page and the API do): failed or still-received webhooks
+        go back to received, from their first try, and are queued again; a processed one is
+        left alone (processing is idempotent anyway), a batch is not a webhook."""
+        records = list(queryset)
+        queued = sum(record_retry(record) for record in records)
         self.message_user(
             request,
             _("Queued: %(queued)d. Skipped (processed, or an events batch): %(skipped)d.")
-            % {"queued": len(records), "skipped": selected - len(records)},
+            % {"queued": queued, "skipped": len(records) - queued},
         )
 
 

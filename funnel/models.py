@@ -273,7 +273,9 @@ class StageMapping(models.Model):
 
 
 class Integration(models.Model):
-    """A CRM posting webhooks to /api/v1/integrations/<kind>/<secret>/."""
+    """A CRM posting webhooks to /api/v1/integrations/<kind>/<secret>/. A Bitrix24 one keeps
+    the portal's inbound webhook URL (its REST key) encrypted: funnel.services.integrations
+    seals and opens it, nothing returns it once stored."""
 
     class Kind(models.TextChoices):
         AMOCRM = "amocrm", "amoCRM"
@@ -286,6 +288,10 @@ class Integration(models.Model):
     funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="integrations")
     secret = models.CharField(max_length=64, unique=True)
     application_token = models.CharField(max_length=200, blank=True)
+    # Bitrix24's inbound webhook URL (https://<portal>/rest/<user>/<code>/), Fernet-encrypted;
+    # the portal's domain in clear, to show it and to match the webhooks' auth[domain].
+    rest_url_encrypted = models.TextField(blank=True, editable=False)
+    portal_domain = models.CharField(_("portal"), max_length=253, blank=True)
     # CRM stage name or status id → our stage name, or "won" / "lost".
     stage_map = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
@@ -294,9 +300,17 @@ class Integration(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} → {self.funnel}"
 
+    @property
+    def has_rest_url(self) -> bool:
+        return bool(self.rest_url_encrypted)
+
 
 class RawRecord(models.Model):
-    """A webhook body or an API batch as received, kept for audit and reprocessing."""
+    """A webhook body or an API batch as received, kept for audit and reprocessing.
+
+    A webhook stays "received" while it waits: for its first run, or for another try after a
+    transient failure (`attempts`, `next_attempt_at`, the last reason in `error`). It ends
+    processed, or failed with the reason until someone retries it."""
 
     class Kind(models.TextChoices):
         WEBHOOK = "webhook", _("webhook")
@@ -319,8 +333,20 @@ class RawRecord(models.Model):
     body = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep's look-up: the few records still waiting, oldest first.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status="received"),
+                name="rawrecord_waiting",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk}"

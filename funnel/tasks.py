@@ -1,6 +1,6 @@
 """Actuals jobs: thin, they take ids and call one service."""
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import translation
 
@@ -36,17 +36,30 @@ def check_import(job_id: int, token: str, language: str = "ru") -> None:
 
 
 @shared_task(
+    bind=True,
     name="funnel.process_webhook",
     acks_late=True,  # idempotent: a redelivery after a worker crash changes nothing
-    # Only a transient database error is worth retrying; a body we cannot parse stays failed.
+    # A transient database error is retried here; the portal's rate limit or silence is
+    # retried by the service's own backoff (RetryLater), counted on the record, which fails
+    # the record after MAX_ATTEMPTS. A body we cannot parse stays failed.
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     retry_backoff_max=600,
     retry_jitter=True,
-    max_retries=6,
+    max_retries=webhooks.MAX_ATTEMPTS,
     soft_time_limit=WEBHOOK_SOFT_TIME_LIMIT_S,
     time_limit=WEBHOOK_TIME_LIMIT_S,
 )
-def process_webhook(record_id: int) -> str:
-    """Parse a stored webhook, load its leads, mark the record processed (or failed)."""
-    return webhooks.process_record(record_id=record_id)
+def process_webhook(self: Task, record_id: int) -> str:
+    """Parse a stored webhook, load its leads, mark the record processed (or failed); when the
+    CRM cannot answer now, come back after the backoff the service computed."""
+    try:
+        return webhooks.process_record(record_id=record_id)
+    except webhooks.RetryLater as later:
+        raise self.retry(countdown=later.countdown_s, exc=later) from None
+
+
+@shared_task(name="funnel.sweep_webhooks", time_limit=WEBHOOK_TIME_LIMIT_S)
+def sweep_webhooks() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): queue again the webhooks left waiting."""
+    return webhooks.records_sweep()

@@ -1,8 +1,8 @@
-"""Pages of funnels and file imports."""
+"""Pages of funnels, file imports and CRM integrations."""
 
 from django.urls import path
 
-from funnel.views import funnels, imports
+from funnel.views import funnels, imports, integrations
 
 urlpatterns = [
     path("funnels/", funnels.funnel_list, name="funnel_list"),
@@ -13,4 +13,15 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
+    path("settings/integrations/", integrations.integration_list, name="integration_list"),
+    path(
+        "settings/integrations/<int:pk>/rest-url/",
+        integrations.integration_rest_url,
+        name="integration_rest_url",
+    ),
+    path(
+        "settings/integrations/records/<int:pk>/retry/",
+        integrations.record_retry,
+        name="integration_record_retry",
+    ),
 ]

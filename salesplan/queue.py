@@ -32,14 +32,15 @@ def task_named(name: str) -> Task:
     return current_app.tasks[name]
 
 
-def enqueue(task_name: str, *args: Any) -> None:
+def enqueue(task_name: str, *args: Any, robust: bool = False) -> None:
     """Queue `task_name` with `args` once the current transaction commits (so the worker
-    sees what the request wrote)."""
+    sees what the request wrote). `robust`: a broker that is down is logged, not raised (for
+    jobs whose work the next one redoes)."""
     task = task_named(task_name)
     if settings.TASKS_IN_THREAD:
-        transaction.on_commit(lambda: in_background(task, args))
+        transaction.on_commit(lambda: in_background(task, args), robust=robust)
     else:
-        transaction.on_commit(lambda: task.apply_async(args=args))
+        transaction.on_commit(lambda: task.apply_async(args=args), robust=robust)
 
 
 def background() -> ThreadPoolExecutor:

@@ -4,6 +4,7 @@ One file on purpose (healthchecks style): what differs between a laptop, CI and 
 the environment, not the code.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -36,6 +37,9 @@ if not SECRET_KEY:
         # A production process must never run on a key that is in the repository.
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+# Old keys after a rotation: they still open sessions and the CRM credentials integrations
+# keep encrypted (funnel.services.integrations derives their key from SECRET_KEY).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -136,7 +140,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TIMEZONE = "Europe/Moscow"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Webhooks whose job was never queued (the broker was down) or whose retry was lost.
+    "funnel.sweep_webhooks": {
+        "task": "funnel.sweep_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a missed minute is not worth running late
+    },
+}
+
+# Development and tests only: a Bitrix24 portal's domain → the local address that answers for
+# it (a fake portal on 127.0.0.1), as a hosts-file entry would; the integration's own URL and
+# its key are kept. JSON, e.g. {"romashka.bitrix24.ru": "http://127.0.0.1:8765"}.
+BITRIX24_PORTAL_ADDRESSES: dict[str, str] = json.loads(
+    os.environ.get("BITRIX24_PORTAL_ADDRESSES") or "{}"
+)
 
 # E-mail: console in development, any SMTP server through EMAIL_URL (smtp://user:pass@host:587).
 EMAIL_URL = os.environ.get("EMAIL_URL", "consolemail://")

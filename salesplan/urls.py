@@ -34,6 +34,7 @@ router.register(
 )
 router.register("leads", LeadViewSet, basename="lead")
 router.register("integrations", integrations_api.IntegrationViewSet, basename="integration")
+router.register("webhook-records", integrations_api.WebhookRecordViewSet, basename="webhook-record")
 
 api_urlpatterns = [
     path("auth/token/", core_api.token_view, name="api_token"),

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from funnel.models import Integration, RawRecord
 from responsibility.models import Responsibility
 from salesplan.models import Organization, Role, SalesPlan, Team
 from tests.factories import MembershipFactory, OrganizationFactory
@@ -28,6 +29,8 @@ class World:
     metric_paid: int
     responsibility: int
     product: int
+    integration: int
+    webhook_record: int
 
 
 # The world's organizations carry this in their names, so a run killed before its cleanup
@@ -40,8 +43,9 @@ def _remove_worlds() -> None:
     users = list(
         get_user_model().objects.filter(memberships__organization__in=organizations).values("pk")
     )
-    # Plans first: they protect the funnel they are built on.
+    # Plans and integrations first: they protect the funnel they are built on.
     SalesPlan.objects.filter(organization__in=organizations).delete()
+    Integration.objects.filter(organization__in=organizations).delete()
     organizations.delete()
     get_user_model().objects.filter(pk__in=[user["pk"] for user in users]).delete()
 
@@ -83,6 +87,18 @@ def _build_world() -> World:
     assert plan.status_code == 201, plan.json()
     plan_id = plan.json()["id"]
     product = api.post("/api/v1/products/", {"name": "Basic", "price": "100"}, format="json")
+    integration = api.post(
+        "/api/v1/integrations/", {"kind": "amocrm", "funnel": funnel.json()["id"]}, format="json"
+    )
+    webhook_record = RawRecord.objects.create(
+        organization=organization,
+        integration_id=integration.json()["id"],
+        kind=RawRecord.Kind.WEBHOOK,
+        source="amocrm",
+        body="leads%5Badd%5D%5B0%5D%5Bid%5D=1",
+        status=RawRecord.Status.FAILED,
+        error="The CRM did not answer.",
+    )
     revenue = Responsibility.objects.get(plan_id=plan_id, metric__key="revenue")
     paid = Responsibility.objects.get(plan_id=plan_id, metric__key="stage_volume:4", parent=None)
     return World(
@@ -93,6 +109,8 @@ def _build_world() -> World:
         metric_paid=paid.metric_id,
         responsibility=revenue.pk,
         product=product.json()["id"],
+        integration=integration.json()["id"],
+        webhook_record=webhook_record.pk,
     )
 
 
@@ -202,6 +220,30 @@ API_MATRIX = [
         statuses(200, editors=EDIT_PLAN),
     ),
     ("post", "/api/v1/plans/{plan}/pie/reset/", None, statuses(200, editors=EDIT_PLAN)),
+    (
+        "patch",
+        "/api/v1/integrations/{integration}/",
+        {"rest_url": ""},
+        statuses(200, editors=EDIT_SETTINGS),
+    ),
+    (
+        "get",
+        "/api/v1/webhook-records/",
+        None,
+        statuses(200, editors=EDIT_SETTINGS, outsider=200),
+    ),
+    (
+        "get",
+        "/api/v1/webhook-records/{webhook_record}/",
+        None,
+        statuses(200, editors=EDIT_SETTINGS),
+    ),
+    (
+        "post",
+        "/api/v1/webhook-records/{webhook_record}/retry/",
+        None,
+        statuses(202, editors=EDIT_SETTINGS),
+    ),
 ]
 
 
@@ -213,6 +255,8 @@ def _fill(template, world: World):
         "metric_paid": world.metric_paid,
         "responsibility": world.responsibility,
         "product": world.product,
+        "integration": world.integration,
+        "webhook_record": world.webhook_record,
         "owner": world.members["owner"].pk,
     }
     if isinstance(template, str):
@@ -265,6 +309,19 @@ PAGE_MATRIX = [
     ("get", "/funnels/{funnel}/edit/", None, statuses(200, editors=EDIT_SETTINGS)),
     ("get", "/settings/products/", None, statuses(200, outsider=200)),
     ("get", "/settings/calendar/", None, statuses(200, outsider=200)),
+    ("get", "/settings/integrations/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    (
+        "post",
+        "/settings/integrations/{integration}/rest-url/",
+        {"rest_url": ""},
+        statuses(302, editors=EDIT_SETTINGS),
+    ),
+    (
+        "post",
+        "/settings/integrations/records/{webhook_record}/retry/",
+        None,
+        statuses(302, editors=EDIT_SETTINGS),
+    ),
     ("get", "/api/docs/", None, statuses(200, outsider=200)),
 ]
 

@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from funnel.models import Integration, Lead
+from funnel.models import Integration, Lead, RawRecord
 from funnel.services import imports
 from responsibility.models import Responsibility
 from salesplan.models import CalendarDay, Product, Role, Team
@@ -74,6 +74,14 @@ def world(db, api_for) -> dict:
         "imports": job.pk,
         "leads": Lead.objects.get(pk=lead.pk).pk,
         "integrations": integrations["amocrm"].pk,
+        "webhook-records": RawRecord.objects.create(
+            organization=organization,
+            integration=integrations["amocrm"],
+            kind=RawRecord.Kind.WEBHOOK,
+            source="amocrm",
+            body="leads%5Badd%5D%5B0%5D%5Bid%5D=1",
+            status=RawRecord.Status.FAILED,
+        ).pk,
         "amocrm": integrations["amocrm"].secret,
         "bitrix24": integrations["bitrix24"].secret,
     }

@@ -1,16 +1,25 @@
-"""CRM integrations: their management API (owner and head of sales) and the public webhook
-endpoints the CRMs post to, which know the organization only by the integration's secret."""
+"""CRM integrations: their management API (owner and head of sales), the webhooks received
+with their retry, and the public webhook endpoints the CRMs post to, which know the
+organization only by the integration's secret."""
 
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.http import Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,10 +32,7 @@ from funnel.services import integrations, webhooks
 from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import ManagesSettings
-
-
-def webhook_path(integration: Integration) -> str:
-    return reverse(f"api_webhook_{integration.kind}", kwargs={"secret": integration.secret})
+from salesplan.limits import MAX_ID
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -50,6 +56,21 @@ class IntegrationSerializer(serializers.ModelSerializer):
         help_text="Bitrix24 only (required there): the outbound webhook's application token.",
     )
     has_application_token = serializers.SerializerMethodField()
+    rest_url = serializers.CharField(
+        max_length=bitrix24.MAX_REST_URL_CHARS,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text=(
+            "Bitrix24 only: the portal's inbound webhook URL (https://<portal>/rest/<user "
+            "id>/<code>/, with the crm scope); deals are read with it. Stored encrypted and "
+            "never returned: see has_rest_url and portal_domain."
+        ),
+    )
+    has_rest_url = serializers.BooleanField(read_only=True)
+    portal_domain = serializers.CharField(
+        read_only=True, help_text="The Bitrix24 portal of the REST URL; webhooks must come from it."
+    )
     webhook_url = serializers.SerializerMethodField(
         help_text="The address to paste into the CRM; it carries the integration's secret."
     )
@@ -63,6 +84,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
             "stage_map",
             "application_token",
             "has_application_token",
+            "rest_url",
+            "has_rest_url",
+            "portal_domain",
             "webhook_url",
             "is_active",
             "created_at",
@@ -74,13 +98,32 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     def get_webhook_url(self, integration: Integration) -> str:
         request = self.context.get("request")
-        path = webhook_path(integration)
+        path = integrations.webhook_path(integration)
         return request.build_absolute_uri(path) if request is not None else path
 
     def create(self, validated_data: dict[str, Any]) -> Integration:
         return integrations.integration_create(
             organization=self.context["organization"], **validated_data
         )
+
+
+class IntegrationCredentialsSerializer(serializers.Serializer):
+    """What a PATCH may change: the Bitrix24 credentials (the rest is fixed at creation)."""
+
+    rest_url = serializers.CharField(
+        max_length=bitrix24.MAX_REST_URL_CHARS,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Bitrix24 only: a new inbound webhook URL; an empty string removes it.",
+    )
+    application_token = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Bitrix24 only: a new application token of the outbound webhook.",
+    )
 
 
 class IntegrationViewSet(
@@ -92,8 +135,9 @@ class IntegrationViewSet(
     viewsets.GenericViewSet,
 ):
     """amoCRM and Bitrix24 integrations of the organization. Each has a `webhook_url` with a
-    random secret to paste into the CRM. Owner and heads of sales only (reading too: the URL
-    is a credential); another organization's integration is 404."""
+    random secret to paste into the CRM; a Bitrix24 one takes the portal's inbound webhook URL
+    (`rest_url`, write-only) to read deals with. Owner and heads of sales only (reading too:
+    the URL is a credential); another organization's integration is 404."""
 
     serializer_class = IntegrationSerializer
     permission_classes = [ManagesSettings]
@@ -101,6 +145,112 @@ class IntegrationViewSet(
 
     def base_queryset(self):
         return Integration.objects.order_by("id")
+
+    @extend_schema(request=IntegrationCredentialsSerializer, responses=IntegrationSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Replace a Bitrix24 integration's inbound webhook URL or application token (the
+        webhook address stays); neither is ever returned."""
+        integration = self.get_object()
+        body = IntegrationCredentialsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        integrations.integration_credentials_update(integration=integration, **body.validated_data)
+        return Response(self.get_serializer(integration).data)
+
+
+DetailSerializer = inline_serializer("WebhookDetail", {"detail": serializers.CharField()})
+
+
+# --- the webhooks received, and their retry --------------------------------------------------
+
+
+class WebhookRecordSerializer(serializers.ModelSerializer):
+    """A stored webhook without its body (it carries the CRM's tokens)."""
+
+    class Meta:
+        model = RawRecord
+        fields = [
+            "id",
+            "integration",
+            "source",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "error",
+            "received_at",
+            "processed_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "status": {
+                "help_text": (
+                    "received: waiting for its first or next try (next_attempt_at); "
+                    "processed; failed: see error, and POST …/retry/ to run it again."
+                )
+            },
+            "error": {"help_text": "Why it failed, the last transient failure, or notes."},
+        }
+
+
+RECORD_FILTERS = [
+    OpenApiParameter("integration", OpenApiTypes.INT, description="An integration's id."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=RawRecord.Status.values),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=RECORD_FILTERS, tags=["integrations"]),
+    retrieve=extend_schema(tags=["integrations"]),
+)
+class WebhookRecordViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """The webhooks the organization's CRMs posted, newest first, with their status, tries and
+    error. Owner and heads of sales only; another organization's record is 404."""
+
+    serializer_class = WebhookRecordSerializer
+    permission_classes = [ManagesSettings]
+    lookup_value_regex = r"\d+"
+
+    def base_queryset(self) -> QuerySet[RawRecord]:
+        return RawRecord.objects.filter(kind=RawRecord.Kind.WEBHOOK).order_by("-id")
+
+    def get_queryset(self) -> QuerySet[RawRecord]:
+        queryset = super().get_queryset()
+        if self.schema_only:
+            return queryset
+        params = self.request.query_params
+        integration = params.get("integration", "")
+        if integration:
+            if not integration.isdigit() or int(integration) > MAX_ID:
+                raise serializers.ValidationError({"integration": [_("Give an integration's id.")]})
+            queryset = queryset.filter(integration_id=int(integration))
+        record_status = params.get("status", "")
+        if record_status:
+            if record_status not in RawRecord.Status.values:
+                raise serializers.ValidationError(
+                    {"status": [_("Use received, processed or failed.")]}
+                )
+            queryset = queryset.filter(status=record_status)
+        return queryset
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: WebhookRecordSerializer,
+            409: OpenApiResponse(DetailSerializer, description="Processed: nothing to retry."),
+        },
+        tags=["integrations"],
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """Run a failed (or still waiting) webhook again from its first try, in the
+        background; 202 with the record as it is now."""
+        record = self.get_object()
+        if not webhooks.record_retry(record):
+            return Response(
+                {"detail": _("This webhook is processed; there is nothing to retry.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        record.refresh_from_db()
+        return Response(self.get_serializer(record).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- the webhooks the CRMs post -------------------------------------------------------------
@@ -110,7 +260,6 @@ class WebhookFormSerializer(serializers.Serializer):
     """Documentation only: CRMs post PHP-style form keys, parsed by funnel.crm."""
 
 
-DetailSerializer = inline_serializer("WebhookDetail", {"detail": serializers.CharField()})
 AcceptedSerializer = inline_serializer(
     "WebhookAccepted",
     {"record": serializers.IntegerField(), "status": serializers.CharField()},

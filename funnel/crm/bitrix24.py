@@ -1,16 +1,19 @@
 """Bitrix24 outbound webhooks: `event=ONCRMDEALUPDATE&data[FIELDS][ID]=759&auth[...]` carries
-only the deal's id; the deal itself comes from `crm.deal.get` on the portal's REST API."""
+only the deal's id; the deal itself comes from `crm.deal.get` on the portal's REST API, called
+with the integration's own inbound webhook URL. A refusal is final (WebhookError); the portal's
+rate limit, a gateway error or no answer is worth another try (Bitrix24Unavailable)."""
 
 import hmac
 import json
-import os
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from http.client import HTTPException
 from typing import Any
 from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
@@ -27,6 +30,13 @@ BITRIX_DELETE_EVENT = "ONCRMDEALDELETE"
 BITRIX24_TIMEOUT_S = 10
 # A hostname with at least one dot: the portal's domain, never a bare IP or a local name.
 DOMAIN_RE = re.compile(r"^(?=.*[a-z])([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+# An inbound webhook URL is about 60 characters; a longer paste is not one.
+MAX_REST_URL_CHARS = 300
+# /rest/<user id>/<code>/, optionally followed by a method (profile.json) as Bitrix24 shows it.
+REST_PATH_RE = re.compile(
+    r"^/rest/(?P<user>[0-9]{1,10})/(?P<code>[A-Za-z0-9_-]{4,100})"
+    r"(?:/(?:[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,24 @@ def application_token_matches(event: BitrixEvent, expected: str) -> bool:
     )
 
 
+class Bitrix24Unavailable(WebhookError):
+    """The portal could not answer now: its rate limit (HTTP 503 QUERY_LIMIT_EXCEEDED; Bitrix24
+    allows a burst of 50 requests, then 2 a second), 429, a gateway error, a timeout or no
+    connection. Worth another try later; anything else the portal says stays failed."""
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+# HTTP statuses that mean "not now" rather than "no": Bitrix24 answers its rate limit with 503.
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Bitrix24's error codes that mean the same whatever the status they come with.
+TRANSIENT_ERRORS = frozenset({"QUERY_LIMIT_EXCEEDED", "OVERLOAD_LIMIT", "INTERNAL_SERVER_ERROR"})
+# A Retry-After longer than this is not followed literally: the backoff's cap decides.
+MAX_RETRY_AFTER_S = 600
+
+
 class _NoRedirects(HTTPRedirectHandler):
     """The portal answers the method itself; a redirect elsewhere is refused, not followed."""
 
@@ -84,8 +112,53 @@ class _NoRedirects(HTTPRedirectHandler):
         return None
 
 
+def portal_address(url: str) -> str:
+    """`url`, sent to the local address BITRIX24_PORTAL_ADDRESSES gives its portal (tests and
+    development: a fake portal on 127.0.0.1), path and key unchanged; else `url` itself."""
+    parts = urlsplit(url)
+    local = getattr(settings, "BITRIX24_PORTAL_ADDRESSES", {}).get(parts.hostname or "")
+    if not local:
+        return url
+    target = urlsplit(local)
+    return urlunsplit((target.scheme, target.netloc, parts.path, parts.query, ""))
+
+
+def rest_url_domain(rest_url: str) -> str:
+    return (urlsplit(rest_url).hostname or "").lower()
+
+
+def normalize_rest_url(text: str) -> str | None:
+    """A Bitrix24 inbound webhook URL as the portal shows it (`https://<portal>/rest/<user
+    id>/<code>/`, perhaps with a method such as `profile.json` after it) → the URL to call
+    methods on, with a trailing slash; None for anything else (another scheme, an IP or a
+    local name, a port, a login, a query)."""
+    text = text.strip()
+    if not text or len(text) > MAX_REST_URL_CHARS:
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+    except (ValueError, UnicodeError):
+        return None
+    path = REST_PATH_RE.match(parts.path)
+    if (
+        parts.scheme.lower() != "https"
+        or port not in (None, 443)
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or not DOMAIN_RE.match(host)
+        or path is None
+    ):
+        return None
+    return f"https://{host}/rest/{path['user']}/{path['code']}/"
+
+
 class Bitrix24Client:
-    """The one REST call we need: crm.deal.get."""
+    """The one REST call we need: crm.deal.get, on the integration's own inbound webhook URL
+    (`https://<portal>/rest/<user>/<code>/`), or with the event's OAuth access token on
+    `https://<portal>/rest/`."""
 
     def __init__(self, base_url: str, *, access_token: str = "") -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -93,37 +166,72 @@ class Bitrix24Client:
         self.opener = build_opener(_NoRedirects)
 
     @classmethod
-    def for_portal(cls, domain: str, *, access_token: str = "") -> "Bitrix24Client":
-        """`https://<domain>/rest/`, or BITRIX24_REST_BASE_URL (settings or environment) when
-        set: tests point it at a local fake portal."""
-        override = getattr(settings, "BITRIX24_REST_BASE_URL", "") or os.environ.get(
-            "BITRIX24_REST_BASE_URL", ""
-        )
-        return cls(override or f"https://{domain}/rest/", access_token=access_token)
+    def for_event(cls, event: BitrixEvent, *, rest_url: str = "") -> "Bitrix24Client":
+        """The integration's REST URL when it has one: only for webhooks from that portal
+        (another portal's webhook is refused, never read with this key). Without one, the
+        OAuth access token an application's webhook carries."""
+        if rest_url:
+            portal = rest_url_domain(rest_url)
+            if event.domain != portal:
+                raise WebhookError(
+                    _(
+                        "This webhook comes from the portal %(event)s, but the integration's "
+                        "REST URL is on %(portal)s: a webhook of another portal is not read "
+                        "with this integration's key."
+                    )
+                    % {"event": event.domain or "—", "portal": portal}
+                )
+            return cls(rest_url)
+        if not event.access_token:
+            raise WebhookError(
+                _(
+                    "No way to read deal %(deal)s: the integration has no Bitrix24 REST URL "
+                    "and the webhook carries no access token. Add the portal's inbound webhook "
+                    "URL (with the crm scope) to the integration."
+                )
+                % {"deal": event.deal_id}
+            )
+        return cls(f"https://{event.domain}/rest/", access_token=event.access_token)
 
     def deal(self, deal_id: str) -> dict[str, Any]:
+        """The deal's fields. Raises Bitrix24Unavailable when worth a retry, WebhookError when
+        the portal refused (401/403/404/400) or answered something that is not a deal."""
         params = {"id": deal_id}
         if self.access_token:
             params["auth"] = self.access_token
         request = Request(
-            urljoin(self.base_url, "crm.deal.get"),
+            portal_address(urljoin(self.base_url, "crm.deal.get")),
             data=urlencode(params).encode(),
             headers={"Accept": "application/json", "Content-Type": FORM_CONTENT_TYPE},
             method="POST",
         )
         try:
             with self.opener.open(request, timeout=BITRIX24_TIMEOUT_S) as response:
-                payload = json.loads(response.read().decode("utf-8"))
+                raw = response.read()
         except HTTPError as error:
-            raise WebhookError(
-                _("Bitrix24 refused crm.deal.get for deal %(deal)s: HTTP %(status)s %(detail)s")
-                % {"deal": deal_id, "status": error.code, "detail": _bitrix_error(error)}
-            ) from None
-        except (URLError, TimeoutError, OSError, ValueError) as error:
-            raise WebhookError(
+            code, detail = _bitrix_error(error)
+            reason = _(
+                "Bitrix24 refused crm.deal.get for deal %(deal)s: HTTP %(status)s %(detail)s"
+            ) % {"deal": deal_id, "status": error.code, "detail": detail}
+            if error.code in TRANSIENT_STATUSES or code in TRANSIENT_ERRORS:
+                raise Bitrix24Unavailable(
+                    reason, retry_after_s=_retry_after(error.headers.get("Retry-After"))
+                ) from None
+            raise WebhookError(reason) from None
+        except (URLError, TimeoutError, OSError, HTTPException) as error:
+            raise Bitrix24Unavailable(
                 _("Bitrix24 did not answer crm.deal.get for deal %(deal)s: %(error)s")
                 % {"deal": deal_id, "error": getattr(error, "reason", error)}
             ) from None
+        try:
+            payload = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and str(payload.get("error", "")) in TRANSIENT_ERRORS:
+            raise Bitrix24Unavailable(
+                _("Bitrix24 is over its request limit for deal %(deal)s: %(error)s")
+                % {"deal": deal_id, "error": payload["error"]}
+            )
         result = payload.get("result") if isinstance(payload, dict) else None
         if not isinstance(result, dict):
             raise WebhookError(
@@ -133,12 +241,25 @@ class Bitrix24Client:
         return result
 
 
-def _bitrix_error(error: HTTPError) -> str:
+def _bitrix_error(error: HTTPError) -> tuple[str, str]:
+    """(Bitrix24's error code, a short description) of a refusal."""
     try:
         payload = json.loads(error.read().decode("utf-8"))
-        return str(payload.get("error_description") or payload.get("error") or "")[:200]
+        code = str(payload.get("error") or "")[:100]
+        description = str(payload.get("error_description") or "")[:200]
+        detail = f"{code}: {description}" if code and description and code != description else ""
+        return code, detail or code or description
     except (ValueError, AttributeError, OSError):
-        return ""
+        return "", ""
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Retry-After in seconds (Bitrix24 sends none; a proxy in front of a portal may)."""
+    try:
+        seconds = float(header or "")
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
 
 
 def bitrix_change(

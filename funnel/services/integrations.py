@@ -1,12 +1,25 @@
-"""CRM integrations: a funnel, a stage map, and a secret webhook address to paste into the
-CRM. The API (and, later, a page) create them through `integration_create`."""
+"""CRM integrations: a funnel, a stage map, a secret webhook address to paste into the CRM,
+and for Bitrix24 the portal's own inbound webhook URL to read deals with. The API and the
+integrations page create them through `integration_create`.
 
+The inbound webhook URL is a credential (anyone holding it reads the portal's CRM): it is
+stored encrypted (Fernet, with a key derived from SECRET_KEY; SECRET_KEY_FALLBACKS still
+open it after a rotation) and only `integration_rest_url` opens it, for the fetch."""
+
+import base64
 import secrets
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from funnel.crm.bitrix24 import MAX_REST_URL_CHARS, normalize_rest_url, rest_url_domain
+from funnel.crm.forms import WebhookError
 from funnel.models import Funnel, Integration
 from funnel.stage_map import resolve_stage_map
 from salesplan.models import Organization
@@ -16,6 +29,69 @@ SECRET_BYTES = 24
 # A CRM has a few dozen statuses per pipeline; a map this long is not a stage map.
 MAX_STAGE_MAP_ENTRIES = 500
 MAX_CRM_STAGE_CHARS = 200
+# The key of the integrations' credentials is SECRET_KEY's, stretched for this one purpose:
+# a key leaked from elsewhere (sessions, password resets) does not open them.
+CREDENTIALS_KEY_INFO = b"salesplan funnel.Integration credentials v1"
+
+
+def _fernet_key(secret_key: str) -> bytes:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=CREDENTIALS_KEY_INFO)
+    return base64.urlsafe_b64encode(derived.derive(secret_key.encode()))
+
+
+def _credentials_cipher() -> MultiFernet:
+    """Encrypts with SECRET_KEY's key, decrypts with it or any of SECRET_KEY_FALLBACKS'."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([Fernet(_fernet_key(key)) for key in keys])
+
+
+def seal(text: str) -> str:
+    return _credentials_cipher().encrypt(text.encode()).decode("ascii") if text else ""
+
+
+def integration_rest_url(integration: Integration) -> str:
+    """The integration's Bitrix24 inbound webhook URL in clear ("" without one), for the fetch
+    only. A URL sealed with a key this deployment no longer has is a WebhookError that says
+    how to mend it."""
+    if not integration.rest_url_encrypted:
+        return ""
+    try:
+        return _credentials_cipher().decrypt(integration.rest_url_encrypted.encode()).decode()
+    except (InvalidToken, ValueError):
+        raise WebhookError(
+            _(
+                "The integration's Bitrix24 REST URL cannot be decrypted: SECRET_KEY changed "
+                "without the old key in SECRET_KEY_FALLBACKS. Enter the inbound webhook URL "
+                "again on the integrations page."
+            )
+        ) from None
+
+
+def _rest_url(kind: str, text: str) -> str:
+    """The inbound webhook URL, normalized; "" when none is given."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    if kind != Integration.Kind.BITRIX24:
+        raise ValidationError(
+            {"rest_url": [_("A REST URL is for Bitrix24 integrations only; leave it empty.")]}
+        )
+    url = normalize_rest_url(text)
+    if url is None:
+        raise ValidationError(
+            {
+                "rest_url": [
+                    _(
+                        "Paste the Bitrix24 inbound webhook URL as the portal shows it, e.g. "
+                        "https://your-portal.bitrix24.ru/rest/1/abc123xyz/: https, the "
+                        "portal's domain, then /rest/<user id>/<code>/, at most %(n)d "
+                        "characters."
+                    )
+                    % {"n": MAX_REST_URL_CHARS}
+                ]
+            }
+        )
+    return url
 
 
 def _stage_map(stage_map: dict[str, str], funnel: Funnel) -> dict[str, str]:
@@ -55,21 +131,18 @@ def _stage_map(stage_map: dict[str, str], funnel: Funnel) -> dict[str, str]:
     return resolved.targets
 
 
-@transaction.atomic
-def integration_create(
-    *,
-    organization: Organization,
-    kind: str,
-    funnel: Funnel,
-    stage_map: dict[str, str] | None = None,
-    application_token: str = "",
-) -> Integration:
-    """A new integration with a random secret. Bitrix24 signs its webhooks with an
-    application token, so one is required there."""
-    if funnel.organization_id != organization.pk:
-        raise ValidationError({"funnel": [_("This funnel is not in your organization.")]})
-    token = (application_token or "").strip()
-    if kind == Integration.Kind.BITRIX24 and not token:
+def webhook_path(integration: Integration) -> str:
+    """The address (path) the CRM posts to; its secret names the integration."""
+    return reverse(f"api_webhook_{integration.kind}", kwargs={"secret": integration.secret})
+
+
+def _application_token(kind: str, text: str) -> str:
+    """Bitrix24 signs every outbound webhook with an application token: required there; amoCRM
+    has none, so whatever is given for it is not kept."""
+    token = (text or "").strip()
+    if kind != Integration.Kind.BITRIX24:
+        return ""
+    if not token:
         raise ValidationError(
             {
                 "application_token": [
@@ -80,11 +153,54 @@ def integration_create(
                 ]
             }
         )
+    return token
+
+
+@transaction.atomic
+def integration_create(
+    *,
+    organization: Organization,
+    kind: str,
+    funnel: Funnel,
+    stage_map: dict[str, str] | None = None,
+    application_token: str = "",
+    rest_url: str = "",
+) -> Integration:
+    """A new integration with a random secret. Bitrix24 signs its webhooks with an
+    application token, so one is required there; its inbound webhook URL (`rest_url`) is
+    what the deals are read with, stored encrypted."""
+    if funnel.organization_id != organization.pk:
+        raise ValidationError({"funnel": [_("This funnel is not in your organization.")]})
+    url = _rest_url(kind, rest_url)
+    token = _application_token(kind, application_token)
     return Integration.objects.create(
         organization=organization,
         kind=kind,
         funnel=funnel,
         stage_map=_stage_map(stage_map or {}, funnel),
-        application_token=token if kind == Integration.Kind.BITRIX24 else "",
+        application_token=token,
+        rest_url_encrypted=seal(url),
+        portal_domain=rest_url_domain(url) if url else "",
         secret=secrets.token_urlsafe(SECRET_BYTES),
     )
+
+
+@transaction.atomic
+def integration_credentials_update(
+    *, integration: Integration, rest_url: str | None = None, application_token: str | None = None
+) -> Integration:
+    """Replace a Bitrix24 integration's inbound webhook URL ("" removes it) or its application
+    token, e.g. after the portal's webhooks were made anew; what is not given is kept. The
+    webhook address the CRM posts to does not change."""
+    fields = []
+    if rest_url is not None:
+        url = _rest_url(integration.kind, rest_url)
+        integration.rest_url_encrypted = seal(url)
+        integration.portal_domain = rest_url_domain(url) if url else ""
+        fields += ["rest_url_encrypted", "portal_domain"]
+    if application_token is not None and integration.kind == Integration.Kind.BITRIX24:
+        integration.application_token = _application_token(integration.kind, application_token)
+        fields.append("application_token")
+    if fields:
+        integration.save(update_fields=fields)
+    return integration

@@ -8,13 +8,13 @@ up); the plans listen here.
 
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from funnel import signals as funnel_signals
 from salesplan import signals as core_signals
 from salesplan.models import SalesPlan
 from salesplan.plans import refresh, tasks
+from salesplan.queue import enqueue
 
 
 @receiver(funnel_signals.stages_changed, dispatch_uid="plans_follow_their_funnel")
@@ -33,4 +33,4 @@ def product_repriced(sender: Any, *, product: Any, **kwargs: Any) -> None:
 def actuals_loaded(sender: Any, *, funnel_id: int, **kwargs: Any) -> None:
     # After the commit, so the job sees the new actuals; a broker that is down is logged and
     # the history stays as it was (the next load or save recomputes it).
-    transaction.on_commit(lambda: tasks.refresh_history.delay(funnel_id), robust=True)
+    enqueue(tasks.refresh_history.name, funnel_id, robust=True)

@@ -45,6 +45,8 @@ FORM = "application/x-www-form-urlencoded"
 AMO_STAGE_MAP = {"20067733": "Lead", "20067736": "Target lead", "20067739": "meeting held"}
 BITRIX_STAGE_MAP = {"NEW": "Lead", "PREPARATION": "Meeting scheduled"}
 BITRIX_TOKEN = "51856fefc120afa4b628cc82d3935cce"  # as in the fixtures
+BITRIX_PORTAL = "romashka.bitrix24.ru"  # auth[domain] in the fixtures
+BITRIX_REST_URL = f"https://{BITRIX_PORTAL}/rest/1/inbound-hook-key/"
 WORKER_WAIT_S = 30
 
 
@@ -86,7 +88,7 @@ class FakeBitrix24:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_port}/rest/1/inbound-hook-key/"
+        self.address = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -102,10 +104,13 @@ class FakeBitrix24:
 
 @pytest.fixture
 def fake_bitrix(settings, monkeypatch) -> Iterator[FakeBitrix24]:
+    """The fixtures' portal, romashka.bitrix24.ru, answered by the fake one (as a hosts-file
+    entry would); the integration calls it on its own inbound webhook URL."""
     with FakeBitrix24() as portal:
-        settings.BITRIX24_REST_BASE_URL = portal.base_url
+        addresses = {BITRIX_PORTAL: portal.address}
+        settings.BITRIX24_PORTAL_ADDRESSES = addresses
         # the worker process reads it from the environment
-        monkeypatch.setenv("BITRIX24_REST_BASE_URL", portal.base_url)
+        monkeypatch.setenv("BITRIX24_PORTAL_ADDRESSES", json.dumps(addresses))
         yield portal
 
 
@@ -131,6 +136,7 @@ def bitrix(api, funnel_id) -> dict:
         funnel=funnel_id,
         stage_map=BITRIX_STAGE_MAP,
         application_token=BITRIX_TOKEN,
+        rest_url=BITRIX_REST_URL,
     )
 
 
