@@ -431,3 +431,43 @@ class SavedMapping(models.Model):
 
     def __str__(self) -> str:
         return self.header_signature
+
+
+class Identity(models.Model):
+    """How a CRM names a person or a channel, and who or what that is here: one identity per
+    person and channel whatever path a lead came by. A webhook names its owner `b24:7` and its
+    channel `WEB`, a file "Анна Смирнова" and «Веб-сайт»; these rows join them. Learned from
+    the first file or webhook that carries both (learned=True), or set on the identities page;
+    applied by the loader on every path, and to the leads already stored when one is made."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("person")
+        CHANNEL = "channel", _("channel")
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # A channel code is a CRM's own ("WEB" in Bitrix24); a person's key is unambiguous by
+    # itself ("b24:7", "amo:15", a name), so its source is "".
+    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    key = models.CharField(max_length=300)  # as written, spacing and case folded
+    written = models.CharField(max_length=300)  # as the CRM wrote it
+    # A person: the name the CRM gives them (learned). A channel: its name here.
+    name = models.CharField(max_length=300, blank=True)
+    membership = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    learned = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "source", "key"], name="identity_unique"
+            )
+        ]
+        ordering = ["kind", "written"]
+
+    def __str__(self) -> str:
+        return f"{self.written} → {self.membership or self.name}"

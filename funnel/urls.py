@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from funnel.views import funnels, imports, integrations
+from funnel.views import funnels, identities, imports, integrations
 
 urlpatterns = [
     path("funnels/", funnels.funnel_list, name="funnel_list"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("imports/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
+    path("settings/identities/", identities.identity_list, name="identity_list"),
+    path("settings/identities/person/", identities.person_link, name="identity_person"),
+    path("settings/identities/channel/", identities.channel_rename, name="identity_channel"),
     path("settings/integrations/", integrations.integration_list, name="integration_list"),
     path(
         "settings/integrations/<int:pk>/rest-url/",

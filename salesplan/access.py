@@ -235,6 +235,7 @@ KINDS: dict[str, Kind] = {
         # Integrations hold the secrets CRMs post with: reading them is editing.
         Kind("funnel.Integration", read=may_edit_settings, edit=_settings_editor),
         Kind("funnel.RawRecord", read=may_edit_settings, edit=_settings_editor),
+        Kind("funnel.Identity", read=may_edit_settings, edit=_settings_editor),
         Kind(
             "metrics.PlanMetric",
             organization="plan__organization",

@@ -240,6 +240,30 @@ class Bitrix24Client:
             )
         return result
 
+    def user_name(self, user_id: str) -> str:
+        """The name of a portal user ("Анна Смирнова") from user.get, "" when the portal does
+        not say (no `user` scope, a limit, no answer): who `b24:<id>` is, learned once."""
+        params = {"ID": user_id}
+        if self.access_token:
+            params["auth"] = self.access_token
+        request = Request(
+            portal_address(urljoin(self.base_url, "user.get")),
+            data=urlencode(params).encode(),
+            headers={"Accept": "application/json", "Content-Type": FORM_CONTENT_TYPE},
+            method="POST",
+        )
+        try:
+            with self.opener.open(request, timeout=BITRIX24_TIMEOUT_S) as response:
+                payload = json.loads(response.read().decode("utf-8"))
+        except (HTTPError, URLError, TimeoutError, OSError, HTTPException, ValueError):
+            return ""
+        users = payload.get("result") if isinstance(payload, dict) else None
+        user = users[0] if isinstance(users, list) and users else None
+        if not isinstance(user, dict):
+            return ""
+        parts = (str(user.get(key) or "").strip() for key in ("NAME", "LAST_NAME"))
+        return (" ".join(part for part in parts if part))[:300]
+
 
 def _bitrix_error(error: HTTPError) -> tuple[str, str]:
     """(Bitrix24's error code, a short description) of a refusal."""

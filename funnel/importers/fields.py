@@ -15,6 +15,9 @@ PIPELINE = "pipeline"
 STAGE_GROUP = "stage_group"
 # The currency of the row's amounts (Bitrix24's «Валюта»).
 CURRENCY = "currency"
+# The CRM's id of the responsible user (Bitrix24's ASSIGNED_BY_ID): with the name beside it,
+# it teaches who `b24:<id>` in webhooks is; alone, it is the responsible as webhooks write it.
+RESPONSIBLE_ID = "responsible_id"
 
 # Everything of the leads frame a column can fill; line/stage/won/lost are derived.
 MAPPABLE_FIELDS: tuple[str, ...] = (
@@ -23,6 +26,7 @@ MAPPABLE_FIELDS: tuple[str, ...] = (
     PIPELINE,
     STAGE_GROUP,
     CURRENCY,
+    RESPONSIBLE_ID,
 )
 # Only the deal's id: a file updates only what it carries. A new lead needs a creation date
 # (the loader says which rows lack one); without a stage a lead keeps its own (a new one starts
@@ -63,6 +67,7 @@ FIELD_LABELS: dict[str, Promise] = {
     PIPELINE: _("Pipeline in the CRM"),
     STAGE_GROUP: _("Stage group in the CRM (won / lost / in work)"),
     CURRENCY: _("Currency"),
+    RESPONSIBLE_ID: _("Responsible's user id in the CRM"),
 }
 
 
@@ -70,7 +75,9 @@ FIELD_LABELS: dict[str, Promise] = {
 # stage X", "channel: Выставка", "currency: USD"): any but the deal's id and the CRM's pipeline
 # and stage group.
 CONSTANT_FIELDS: tuple[str, ...] = tuple(
-    field for field in MAPPABLE_FIELDS if field not in ("external_id", PIPELINE, STAGE_GROUP)
+    field
+    for field in MAPPABLE_FIELDS
+    if field not in ("external_id", PIPELINE, STAGE_GROUP, RESPONSIBLE_ID)
 )
 # The longest value a constant may have (the longest text column holds 300).
 MAX_CONSTANT_CHARS = 300

@@ -27,6 +27,7 @@ from funnel.importers.fields import (
     MAPPABLE_FIELDS,
     MONEY_FIELDS,
     PIPELINE,
+    RESPONSIBLE_ID,
     STAGE_GROUP,
     TEXT_FIELDS,
     constant_column,
@@ -63,6 +64,8 @@ class LeadChunk:
     rows: int  # records read from the file for this chunk (valid, bad and blank)
     # PAYMENT_COLUMNS: a won deal's further product lines (Bitrix24 rows per product), if any.
     payments: pd.DataFrame | None = None
+    # The CRM's user ids met with a name beside them: {"b24:7": "Анна Смирнова"}.
+    people: dict[str, str] = field(default_factory=dict)
 
 
 def crm_stages(
@@ -129,6 +132,7 @@ def read_leads(
     constants: Mapping[str, str] | None = None,
     currency: str = "RUB",
     rates: Mapping[str, str] | None = None,
+    person_prefix: str = "",
 ) -> Iterator[LeadChunk]:
     """Read the file in chunks of `chunk_rows` rows into normalized leads frames.
 
@@ -152,6 +156,10 @@ def read_leads(
     there is no rate. With a preset of product rows (Bitrix24) and a product column, a repeated
     deal id with a product is the deal's next product line: a payment of its own
     (`LeadChunk.payments`, "<deal>#<product>"), not a duplicate.
+
+    A column of the CRM's user ids (`responsible_id`) gives the responsible as webhooks keep it
+    (`<person_prefix>:<id>`, "b24:7") where the file names no one, and each id met with a name
+    beside it is listed in `LeadChunk.people` (who "b24:7" is).
     """
     constants = dict(constants or {})
     mapping = _check_mapping(
@@ -172,6 +180,7 @@ def read_leads(
         product_rows=bool(preset and preset.product_rows and "product" in mapping),
         currency=currency,
         rates=dict(rates or {}),
+        person_prefix=person_prefix,
     )
     file_columns = list(
         dict.fromkeys([*mapping.values(), *(c for cs in fallbacks.values() for c in cs)])
@@ -179,7 +188,9 @@ def read_leads(
     reader.add_constants(constants)
     for raw in read_columns(path, info, file_columns, chunk_rows=chunk_rows):
         frame, errors, payments = reader.normalize(raw)
-        yield LeadChunk(frame=frame, errors=errors, rows=raw.rows, payments=payments)
+        yield LeadChunk(
+            frame=frame, errors=errors, rows=raw.rows, payments=payments, people=reader.met()
+        )
 
 
 def _check_mapping(mapping: Mapping[str, str], info: FileInfo) -> dict[str, str]:
@@ -256,6 +267,7 @@ class _LeadReader:
     product_rows: bool = False
     currency: str = "RUB"
     rates: dict[str, str] = field(default_factory=dict)
+    person_prefix: str = ""
     seen: SeenIds = field(default_factory=SeenIds)
     column_order: dict[str, int] = field(init=False)
 
@@ -264,6 +276,12 @@ class _LeadReader:
         self.constants: dict[str, str] = {}
         # (deal, product) → the product lines of that deal with that product seen so far.
         self.line_keys: dict[tuple[str, str], int] = {}
+        # The CRM's user ids met with a name in this chunk (`met` hands them over).
+        self.people: dict[str, str] = {}
+
+    def met(self) -> dict[str, str]:
+        people, self.people = self.people, {}
+        return people
 
     def add_constants(self, constants: Mapping[str, str]) -> None:
         """Fields with one value for every row: read from a column of that value."""
@@ -387,6 +405,8 @@ class _LeadReader:
 
         for name in TEXT_FIELDS:
             out[name] = _text(columns[mapping[name]] if name in mapping else np.full(n, "", object))
+        if RESPONSIBLE_ID in mapping:
+            out["responsible"] = self._responsible(columns, out["responsible"])
         if self.product_aliases and "product" in mapping:
             products = columns[mapping["product"]]
             out["product"] = _text(pd.Series(products, dtype=object).replace(self.product_aliases))
@@ -406,6 +426,18 @@ class _LeadReader:
         if not keep.all():
             frame = frame.loc[keep].reset_index(drop=True)
         return frame, problems.errors(), payments
+
+    def _responsible(self, columns: Mapping[str, np.ndarray], names: pd.Series) -> pd.Series:
+        """The responsible's name, else their CRM id as webhooks write it ("b24:7"); the ids
+        met with a name are remembered."""
+        ids = pd.Series(columns[self.mapping[RESPONSIBLE_ID]], dtype="str")
+        known = (ids != "") & (ids != "0")
+        keys = (self.person_prefix + ":" + ids) if self.person_prefix else ids
+        if self.person_prefix:
+            both = known & (names != "")
+            pairs = pd.DataFrame({"key": keys[both], "name": names[both]}).drop_duplicates("key")
+            self.people.update(zip(pairs["key"], pairs["name"], strict=True))
+        return names.where(names != "", keys.where(known, ""))
 
     def _currencies(
         self, columns: Mapping[str, np.ndarray], problems: Problems, n: int

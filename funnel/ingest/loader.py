@@ -17,7 +17,6 @@ The staging tables' columns are laid out in `staging`, the upserts' SQL is in `u
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funnel.identities import channel_key, channel_lookup, people_lookup, person_key
 from funnel.ingest import preview
 from funnel.ingest.preview import Changes
 from funnel.ingest.schema import FRAME_COLUMNS, RowError
@@ -45,7 +45,7 @@ from funnel.ingest.upsert_sql import (
     lead_update_sql,
 )
 from funnel.models import Funnel
-from salesplan.models import Membership, Organization
+from salesplan.models import Organization
 
 # Rows per executemany batch on SQLite (development only; PostgreSQL streams COPY).
 SQLITE_BATCH_ROWS = 5_000
@@ -60,27 +60,6 @@ class LoadResult:
     @property
     def written(self) -> int:
         return sum(c.get("inserted", 0) + c.get("updated", 0) for c in self.counts.values())
-
-
-def _person_key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def people_lookup(organization: Organization) -> dict[str, int]:
-    """Name ("Anna Petrova", "Petrova Anna") or e-mail → membership id, case-insensitively."""
-    lookup: dict[str, int] = {}
-    members = Membership.objects.filter(organization=organization).select_related("user")
-    for member in members:
-        user = member.user
-        for key in (
-            user.email,
-            user.username,
-            f"{user.first_name} {user.last_name}",
-            f"{user.last_name} {user.first_name}",
-        ):
-            if key and key.strip():
-                lookup.setdefault(_person_key(key), member.pk)
-    return lookup
 
 
 class Loader:
@@ -100,7 +79,9 @@ class Loader:
         # Lead columns (as the frames name them) whose empty values clear what is stored.
         self.clear = clear
         self.vendor = connection.vendor
+        # How the CRM names people and channels → who and what they are here (identities).
         self.people = people_lookup(organization)
+        self.channels = channel_lookup(organization, source)
         self.unknown_people: set[str] = set()
         self.staged: dict[str, int] = dict.fromkeys(STAGING, 0)
         stages = list(funnel.stages.order_by("position").values_list("position", flat=True))
@@ -183,6 +164,8 @@ class Loader:
             elif sql_kind == NUMERIC:
                 values = frame[name].astype("string").str.strip()
                 out[name] = values.where(values != "", None).astype(object)
+            elif name == "channel" and self.channels:
+                out[name] = self._channels(frame[name])
             elif sql_kind == TEXT:
                 out[name] = frame[name].fillna("").astype(str)
             else:
@@ -203,8 +186,15 @@ class Loader:
             .where(stamps.notna(), None)
         )
 
+    def _channels(self, written: pd.Series) -> pd.Series:
+        """A CRM's channel codes as the channels' names here (once per distinct value)."""
+        values = written.fillna("").astype(str)
+        distinct = pd.unique(values)
+        names = {value: self.channels.get(channel_key(value), value) for value in distinct}
+        return values.map(names)
+
     def _members(self, names: pd.Series) -> pd.Series:
-        keys = names.fillna("").astype(str).map(_person_key)
+        keys = names.fillna("").astype(str).map(person_key)
         ids = keys.map(self.people)
         unknown = names[(keys != "") & ids.isna()]
         self.unknown_people.update(unknown.astype(str).str.strip().unique().tolist())

@@ -28,10 +28,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from funnel import importers, signals
+from funnel.identities import PERSON_PREFIXES
 from funnel.importers import FileInfo, currencies
 from funnel.ingest.loader import Loader
 from funnel.ingest.schema import LOST, WON, RowError
 from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageMapping
+from funnel.services import identities
 from funnel.stage_map import our_stage, resolve_stage_map
 from salesplan.models import Membership
 from salesplan.queue import enqueue
@@ -369,9 +371,12 @@ def import_run(*, job_id: int) -> None:
         )
 
 
-def stage_file(job: ImportJob, loader: Loader, *, info: FileInfo) -> list[RowError]:
+def stage_file(
+    job: ImportJob, loader: Loader, *, info: FileInfo, people: dict[str, str] | None = None
+) -> list[RowError]:
     """Read the whole file chunk by chunk into the loader's staging tables, counting the rows
-    read on the job (its progress); return the rows' errors."""
+    read on the job (its progress); return the rows' errors. `people` collects the CRM user
+    ids the file names with a name beside them."""
     stages = _stages(job.funnel)
     stage_map = resolve_stage_map(job.stage_map, [stage.name for stage in stages]).positions
     tz = ZoneInfo(job.organization.time_zone)
@@ -390,7 +395,10 @@ def stage_file(job: ImportJob, loader: Loader, *, info: FileInfo) -> list[RowErr
         constants=job.constants,
         currency=job.organization.currency,
         rates=job.rates,
+        person_prefix=PERSON_PREFIXES.get(job.source, ""),
     ):
+        if people is not None:
+            people.update(chunk.people)
         loader.add("leads", chunk.frame)
         if chunk.payments is not None:  # a won deal's further product lines
             loader.add("payments", chunk.payments)
@@ -407,8 +415,9 @@ def loader_for(job: ImportJob) -> Loader:
 def _run(job: ImportJob) -> None:
     info = file_info(job)
     loader = loader_for(job)
+    people: dict[str, str] = {}
     try:
-        errors = stage_file(job, loader, info=info)
+        errors = stage_file(job, loader, info=info, people=people)
         if errors and not job.valid_rows_only:
             loader.abort()
             _finish(
@@ -433,6 +442,7 @@ def _run(job: ImportJob) -> None:
             if refused:  # rows only the database could judge (a new lead with no date)
                 transaction.set_rollback(True)
             else:
+                identities.learn_people(job.organization, people)
                 signals.actuals_loaded.send(
                     sender=ImportJob, organization_id=job.organization_id, funnel_id=job.funnel_id
                 )

@@ -25,10 +25,13 @@ from funnel import signals
 from funnel.crm import amocrm, bitrix24
 from funnel.crm.changes import LeadChange, lead_frame
 from funnel.crm.forms import WebhookError, clean_text
+from funnel.identities import PERSON_PREFIXES, people_lookup, person_key
 from funnel.ingest.loader import load_frames
-from funnel.models import Integration, RawRecord
+from funnel.models import Identity, Integration, RawRecord
+from funnel.services import identities
 from funnel.services.integrations import integration_rest_url
 from funnel.stage_map import StageMap, resolve_stage_map
+from salesplan.access import scoped
 from salesplan.queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -172,7 +175,26 @@ def changes_of(record: RawRecord, integration: Integration) -> tuple[list[LeadCh
     )
     if change.external_id != event.deal_id:
         change = replace(change, external_id=event.deal_id)
+    _learn_owner(integration, client, change.responsible or "")
     return [change], notes + more
+
+
+def _learn_owner(integration: Integration, client: bitrix24.Bitrix24Client, owner: str) -> None:
+    """The first webhook of a deal owned by `b24:<id>` nobody knows asks the portal who that
+    is (user.get), once: the identity joins the id to the name files give (and to a member)."""
+    prefix = PERSON_PREFIXES[Integration.Kind.BITRIX24] + ":"
+    if not owner.startswith(prefix) or owner in people_lookup(integration.organization):
+        return
+    known = scoped(Identity, integration.organization).filter(
+        kind=Identity.Kind.PERSON, key=person_key(owner)
+    )
+    if known.exists():
+        return
+    name = client.user_name(owner.removeprefix(prefix))
+    if name:
+        identities.learn_people(integration.organization, {owner: name})
+    else:
+        identities.person_asked(integration.organization, owner)
 
 
 def mark_failed(record_id: int, reason: str) -> None:

@@ -126,6 +126,10 @@ class FakePortal:
     SLOW_S = 1.0
 
     def answer(self, path: str, form: dict[str, list[str]]) -> tuple[int, dict]:
+        if path.endswith("/user.get"):
+            # Who owns a deal is asked of a webhook with the `user` scope; this portal's has
+            # only `crm` (tests of learning it are in test_webhooks.py).
+            return 401, {"error": "insufficient_scope", "error_description": "no user scope"}
         with self.lock:
             code, body = self._answer(path, form)
             self.requests.append((path, form, code))

@@ -19,7 +19,7 @@ from django.utils import translation
 
 from funnel.crm import amocrm
 from funnel.crm.forms import WebhookError, expand_form
-from funnel.models import Integration, Lead, Payment, RawRecord, Stage, StageEvent
+from funnel.models import Identity, Integration, Lead, Payment, RawRecord, Stage, StageEvent
 from funnel.services import webhooks
 from funnel.services.webhooks import process_record
 from funnel.stage_map import resolve_stage_map
@@ -62,6 +62,7 @@ class FakeBitrix24:
 
     def __init__(self) -> None:
         self.deals: dict[str, str] = {}  # deal id → fixture file
+        self.users: dict[str, dict[str, str]] = {}  # user id → user.get's fields
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
         portal = self
 
@@ -71,8 +72,12 @@ class FakeBitrix24:
                 form = parse_qs(self.rfile.read(length).decode())
                 portal.requests.append((self.path, form))
                 deal = form.get("id", [""])[0]
+                user = form.get("ID", [""])[0]
                 if self.path.endswith("/crm.deal.get") and deal in portal.deals:
                     self.answer(200, payload(portal.deals[deal]).encode())
+                elif self.path.endswith("/user.get") and user in portal.users:
+                    found = {"result": [{"ID": user, **portal.users[user]}], "total": 1}
+                    self.answer(200, json.dumps(found).encode())
                 else:
                     error = {"error": "NOT_FOUND", "error_description": "Not found"}
                     self.answer(400, json.dumps(error).encode())
@@ -429,10 +434,15 @@ def test_bitrix24_deal_added_then_won_through_crm_deal_get(bitrix, deliver, fake
     record = deliver(bitrix, payload("bitrix24_deal_add.txt"))
     # then the deal was read from the portal's REST API and loaded
     assert record.status == RawRecord.Status.PROCESSED, record.error
-    path, form = fake_bitrix.requests[-1]
+    path, form = fake_bitrix.requests[0]
     assert path == "/rest/1/inbound-hook-key/crm.deal.get" and form["id"] == ["759"]
     lead = Lead.objects.get(source="bitrix24", external_id="759")
-    assert (lead.name, lead.channel, lead.company) == ("Ромашка: внедрение CRM", "WEB", "b24:12")
+    # SOURCE_ID "WEB" is Bitrix24's standard «Веб-сайт» (funnel.identities)
+    assert (lead.name, lead.channel, lead.company) == (
+        "Ромашка: внедрение CRM",
+        "Веб-сайт",
+        "b24:12",
+    )
     assert lead.responsible_name == "b24:7"
     assert lead.current_stage.name == "Lead"
     assert lead.created_at.isoformat() == "2026-12-01T06:04:12+00:00"
@@ -458,7 +468,50 @@ def test_bitrix24_lost_deal(bitrix, deliver, fake_bitrix):
     assert record.status == RawRecord.Status.PROCESSED, record.error
     lead = Lead.objects.get(external_id="760")
     assert lead.lost_at.isoformat() == "2026-12-04T00:00:00+00:00"
-    assert lead.company == "" and lead.channel == "CALL"
+    assert lead.company == "" and lead.channel == "Звонок"  # SOURCE_ID CALL
+
+
+def test_bitrix24_owner_is_learned_once_from_user_get(
+    bitrix, deliver, fake_bitrix, organization, make_member
+):
+    # given Anna, a member, is user 7 of the portal, and nobody here knows b24:7 yet
+    anna = make_member(Role.SALESPERSON)
+    anna.user.first_name, anna.user.last_name = "Анна", "Смирнова"
+    anna.user.save()
+    fake_bitrix.users["7"] = {"NAME": "Анна", "LAST_NAME": "Смирнова"}
+    fake_bitrix.deals["759"] = "bitrix24_crm_deal_get_759_new.json"
+    # when the deal's webhook comes
+    record = deliver(bitrix, payload("bitrix24_deal_add.txt"))
+    # then the portal was asked who user 7 is, and the deal is Anna's
+    assert record.status == RawRecord.Status.PROCESSED, record.error
+    assert [path.rsplit("/", 1)[1] for path, _form in fake_bitrix.requests] == [
+        "crm.deal.get",
+        "user.get",
+    ]
+    assert Lead.objects.get(external_id="759").responsible_id == anna.pk
+    identity = Identity.objects.get(organization=organization, key="b24:7")
+    assert (identity.name, identity.learned) == ("Анна Смирнова", True)
+    # and the next webhook does not ask again
+    deliver(bitrix, payload("bitrix24_deal_update.txt"))
+    assert [path for path, _form in fake_bitrix.requests].count(
+        "/rest/1/inbound-hook-key/user.get"
+    ) == 1
+
+
+def test_bitrix24_owner_stays_an_id_when_the_portal_does_not_say(bitrix, deliver, fake_bitrix):
+    # given a portal whose webhook has no `user` scope (user.get is refused)
+    fake_bitrix.deals["759"] = "bitrix24_crm_deal_get_759_new.json"
+    record = deliver(bitrix, payload("bitrix24_deal_add.txt"))
+    # then the deal is loaded all the same, its owner kept as b24:7 for the identities page
+    assert record.status == RawRecord.Status.PROCESSED, record.error
+    lead = Lead.objects.get(external_id="759")
+    assert (lead.responsible_id, lead.responsible_name) == (None, "b24:7")
+    asked = Identity.objects.get(key="b24:7")
+    assert (asked.name, asked.membership_id) == ("", None)
+    # and the portal is not asked again with the next webhook
+    deliver(bitrix, payload("bitrix24_deal_update.txt"))
+    paths = [path for path, _form in fake_bitrix.requests]
+    assert paths.count("/rest/1/inbound-hook-key/user.get") == 1
 
 
 @pytest.mark.parametrize(
@@ -549,7 +602,7 @@ def test_bitrix24_webhooks_are_processed_by_the_worker(bitrix, fake_bitrix, bitr
     lead.refresh_from_db()
     assert lead.current_stage.name == "Paid"
     assert Payment.objects.get(lead=lead).amount == Decimal("148500.00")
-    # the worker process (not this one) called the portal
-    assert [path for path, _form in fake_bitrix.requests] == [
-        "/rest/1/inbound-hook-key/crm.deal.get"
-    ] * 2
+    # the worker process (not this one) read the deal twice, and asked once who owns it
+    paths = [path for path, _form in fake_bitrix.requests]
+    assert paths.count("/rest/1/inbound-hook-key/crm.deal.get") == 2
+    assert paths.count("/rest/1/inbound-hook-key/user.get") == 1  # not said: not asked again

@@ -30,7 +30,8 @@ PRESET = Preset(
         "external_id": ("ID",),
         "name": ("Название сделки", "Название", "TITLE"),
         "amount": ("Сумма", "OPPORTUNITY"),
-        "responsible": ("Ответственный", "ASSIGNED_BY_ID", "ASSIGNED_BY"),
+        "responsible": ("Ответственный", "ASSIGNED_BY"),
+        "responsible_id": ("ID ответственного", "ASSIGNED_BY_ID"),
         "created_at": ("Дата создания", "DATE_CREATE", "Дата начала", "BEGINDATE"),
         "paid_at": (
             "Дата завершения",
