@@ -10,7 +10,9 @@ two floors measured in the same run on the same PostgreSQL.
 - floor b: plain `COPY`s of exactly the rows the import wrote (leads, stage events, payments),
   dumped, then loaded into empty tables with the same indexes and constraints (foreign keys
   included, deferred like Django's);
-- a re-import of the unchanged file, which must be faster than the first;
+- a re-import of the unchanged file, which must be faster than the first, checked first
+  ("Check what will change": `check_s`, and what it found, `check_leads`);
+- the upload alone (the file's inspection, what the upload request waits for): `upload_s`;
 - the same leads as an .xlsx workbook (written once with openpyxl's write-only mode and kept
   under var/bench/, keyed by size): its import through the same path into a second
   organization, and its parse alone, our reader (python-calamine) against openpyxl's
@@ -87,6 +89,7 @@ def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    os.environ["TASKS_IN_THREAD"] = "0"  # jobs inline: the timings are the jobs'
     os.environ.pop("REDIS_URL", None)
     import django
 
@@ -244,7 +247,7 @@ def cached_xlsx(leads: int, seed: int = 7) -> Path:
 # --- the import in a child process (its own peak memory) ---------------------------------------
 
 
-def child_import(url: str, path: str, organization_id: int) -> None:
+def child_import(url: str, path: str, organization_id: int, check: bool = False) -> None:
     setup_django(url)
     from django.core.files import File
 
@@ -261,16 +264,31 @@ def child_import(url: str, path: str, organization_id: int) -> None:
             funnel=funnel,
             uploaded=File(handle, name=f"amocrm_export{Path(path).suffix}"),
         )
+    upload_s = time.perf_counter() - started
     stage_map = {amo: our for amo, our in zip(AMO_STAGES, OUR_STAGES, strict=False)}
     stage_map |= {WON: "won", LOST: "lost"}
-    imports.import_confirm(job=job, settings=imports.ImportSettings(stage_map=stage_map))
-    imports.import_run(job_id=job.pk)  # what the Celery task runs
-    seconds = time.perf_counter() - started
+    settings = imports.ImportSettings(stage_map=stage_map)
+    check_s, checked = None, None
+    if check:  # "Check what will change" first (the job runs inline here), not counted below
+        checking = time.perf_counter()
+        imports.import_check(job=job, settings=settings)
+        check_s = time.perf_counter() - checking
+        job.refresh_from_db()
+        checked = {
+            table: [found[key] for key in ("new", "changed", "unchanged", "refused")]
+            for table, found in job.changes.get("tables", {}).items()
+        }
+    running = time.perf_counter()
+    imports.import_confirm(job=job, settings=settings, wait=True)  # what the job runs
+    seconds = upload_s + time.perf_counter() - running
     job = ImportJob.objects.get(pk=job.pk)
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "upload_s": upload_s,
+                "check_s": check_s,
+                "checked": checked,
                 "status": job.status,
                 "counts": job.counts,
                 "errors": job.error_count,
@@ -283,10 +301,13 @@ def child_import(url: str, path: str, organization_id: int) -> None:
     )
 
 
-def run_child(url: str, path: Path, organization_id: int) -> tuple[dict, float]:
+def run_child(
+    url: str, path: Path, organization_id: int, *, check: bool = False
+) -> tuple[dict, float]:
     """The import's figures and its peak memory in MB (the child's own maximum RSS)."""
     output = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), "--org", str(organization_id)],
+        [sys.executable, __file__, "--child", str(path), "--org", str(organization_id)]
+        + (["--check"] if check else []),
         capture_output=True,
         text=True,
         env={**os.environ, "DATABASE_URL": url},
@@ -465,11 +486,12 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--org", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the bench organization")
     args = parser.parse_args()
     url = database_url()
     if args.child:
-        child_import(url, args.child, args.org)
+        child_import(url, args.child, args.org, check=args.check)
         return
     ensure_database(url)
     subprocess.run(
@@ -499,7 +521,8 @@ def main() -> None:
         first, peak_mb = run_child(url, path, organization_id)
         if first["status"] != "done":
             raise SystemExit(f"import failed: {first}")
-        again, _peak = run_child(url, path, organization_id)
+        # The re-import is checked first, as a person would ("Check what will change").
+        again, _peak = run_child(url, path, organization_id, check=True)
         # The workbook goes into an organization of its own: a first import, like the CSV's.
         xlsx_organization_id = prepare_organization("-xlsx")
         xlsx, xlsx_peak_mb = run_child(url, workbook, xlsx_organization_id)
@@ -523,6 +546,10 @@ def main() -> None:
         "rows_per_s": round(args.leads / first["seconds"]),
         "reimport_s": round(again["seconds"], 2),
         "reimport_faster": again["seconds"] < first["seconds"],
+        "upload_s": round(first["upload_s"], 2),
+        "xlsx_upload_s": round(xlsx["upload_s"], 2),
+        "check_s": round(again["check_s"], 2),
+        "check_leads": again["checked"]["leads"],
         "floor_a_copy_file_s": round(floor_a, 2),
         "floor_b_copy_rows_s": round(floor_b, 2),
         "ratio": round(first["seconds"] / floor_b, 3),
@@ -550,6 +577,11 @@ def main() -> None:
     print(
         f"re-import     {figures['reimport_s']} s (unchanged file; faster: "
         f"{figures['reimport_faster']}); counts {again['counts']}"
+    )
+    print(
+        f"check         {figures['check_s']} s before the re-import (leads new / changed / "
+        f"unchanged / refused: {figures['check_leads']}); upload (inspection) "
+        f"{figures['upload_s']} s CSV, {figures['xlsx_upload_s']} s XLSX"
     )
     print(f"floor a       {figures['floor_a_copy_file_s']} s (COPY of the file)")
     print(f"floor b       {figures['floor_b_copy_rows_s']} s (COPY of the written rows)")
