@@ -2,11 +2,15 @@
 it once per save and passes the planned metrics in)."""
 
 from collections.abc import Sequence
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import get_language, gettext
 
 from metrics.catalog import CATALOG, PlannedMetric
 from metrics.models import PlanMetric
+from salesplan.formatting import format_number
 from salesplan.models import SalesPlan
 
 # Columns the decomposition sets; `controllable` and `weight` are the user's and survive.
@@ -19,6 +23,39 @@ PLANNED_COLUMNS = (
     "unit",
     "category",
 )
+
+
+def _column_bound() -> Decimal:
+    field = PlanMetric._meta.get_field("planned_value")
+    return Decimal(10) ** (field.max_digits - field.decimal_places)
+
+
+# The largest planned value the column stores (numeric(18, 6): under a trillion).
+MAX_PLANNED_VALUE = _column_bound()
+
+
+def _number(value: Decimal) -> str:
+    return format_number(value, get_language() or "ru", 0) if value.is_finite() else str(value)
+
+
+def check_storable(planned: Sequence[PlannedMetric]) -> None:
+    """Raise a ValidationError naming the first metric too large to store (a revenue target of
+    trillions, millions of units): a plan whose figures cannot be kept is refused before
+    anything is written, with a message saying which figure and what to lower."""
+    for item in planned:
+        value = item.planned_value
+        if value is None or (value.is_finite() and abs(value) < MAX_PLANNED_VALUE):
+            continue
+        label = gettext(CATALOG[item.kind].label)
+        if item.stage_name:
+            label = f"{label}: {item.stage_name}"
+        raise ValidationError(
+            gettext(
+                "The plan's %(metric)s comes to %(value)s, too large to store (under "
+                "%(limit)s). Lower the revenue target, the units or the costs."
+            )
+            % {"metric": label, "value": _number(value), "limit": _number(MAX_PLANNED_VALUE)}
+        )
 
 
 def _apply(metric: PlanMetric, item: PlannedMetric) -> None:

@@ -37,9 +37,19 @@ class AssignForm(forms.Form):
         )
 
 
+# A share typed in percent has a few digits before and after the point (the field takes 12
+# characters); an exponent beyond this is no percentage.
+MAX_PERCENT_DIGITS = 12
+
+
 def parse_percent(value: str) -> Decimal:
+    """ "50", "12,5 %" → 0.5, 0.125. InvalidOperation for anything but a plain number: "NaN",
+    "Infinity" or "1e999999999" are no percentage (and would break the comparisons after)."""
     text = (value or "").replace("\xa0", "").replace(" ", "").replace("%", "").replace(",", ".")
-    return Decimal(text) / 100
+    number = Decimal(text)
+    if not number.is_finite() or abs(number.adjusted()) > MAX_PERCENT_DIGITS:
+        raise InvalidOperation(text)
+    return number / 100
 
 
 class SplitForm(forms.Form):

@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from salesplan.formatting import CURRENCY_SYMBOLS, format_number
+from salesplan.limits import MAX_YEAR, MIN_YEAR
 
 HUNDRED = Decimal(100)
 # Spaces people (and our own `money` filter) put between groups of digits.
@@ -119,14 +121,34 @@ def share_percent_field(label: str) -> PercentField:
     return field
 
 
+def year_in_range(value: date) -> None:
+    """A validator of every date people and machines send (forms and serializers alike):
+    its year within MIN_YEAR..MAX_YEAR, so no "month after" or "day before" overflows."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(
+            _("Enter a date between the years %(min)s and %(max)s."),
+            code="year_out_of_range",
+            params={"min": MIN_YEAR, "max": MAX_YEAR},
+        )
+
+
+class DateField(forms.DateField):
+    """A date a person types, within the years a plan can mean."""
+
+    default_validators = [year_in_range]
+
+
 def date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def month_from(text: str | None, default: date) -> date:
-    """The first day of a month typed as "2026-12" (an <input type=month>), else ``default``'s."""
+    """The first day of a month typed as "2026-12" (an <input type=month>), else ``default``'s.
+    Raises ValidationError for a month outside MIN_YEAR..MAX_YEAR (a page answers 400)."""
     try:
         year, month = (int(part) for part in (text or "").strip().split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except (ValueError, TypeError):
         return date(default.year, default.month, 1)
+    year_in_range(first)
+    return first

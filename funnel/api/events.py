@@ -4,7 +4,6 @@ tasks) from a CRM or a BI pipeline, validated item by item and loaded idempotent
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +12,7 @@ from funnel.importers.batch import MAX_ITEMS, ItemError, count_items
 from funnel.models import Source
 from funnel.services import events
 from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.parsers import JSONParser
 from salesplan.api.permissions import CanEditSettings
 
 # --- the request and response, declared for the OpenAPI schema ------------------------------

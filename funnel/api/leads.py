@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 
 from funnel.models import Lead, Payment, StageEvent
 from funnel.selectors import lead_list, lead_with_history
+from salesplan.api.fields import DateField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.limits import MAX_ID
 
@@ -29,14 +30,14 @@ class LeadFilterSerializer(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_ID, help_text="The responsible membership id."
     )
     channel = serializers.CharField(required=False, max_length=200)
-    created_from = serializers.DateField(
+    created_from = DateField(
         required=False, help_text="First day (the organization's local day), inclusive."
     )
-    created_to = serializers.DateField(
+    created_to = DateField(
         required=False, help_text="Last day (the organization's local day), inclusive."
     )
-    period_start = serializers.DateField(required=False, help_text="Same as created_from.")
-    period_end = serializers.DateField(required=False, help_text="Same as created_to.")
+    period_start = DateField(required=False, help_text="Same as created_from.")
+    period_end = DateField(required=False, help_text="Same as created_to.")
     search = serializers.CharField(
         required=False, max_length=200, help_text="Part of the name, company or external id."
     )

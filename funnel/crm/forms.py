@@ -64,8 +64,15 @@ def items(group: Any) -> list[dict[str, Any]]:
     if not isinstance(group, dict):
         return []
     keyed = [(key, item) for key, item in group.items() if isinstance(item, dict)]
-    keyed.sort(key=lambda pair: (not pair[0].isdigit(), int(pair[0]) if pair[0].isdigit() else 0))
+    keyed.sort(key=lambda pair: _index_order(pair[0]))
     return [item for _key, item in keyed]
+
+
+def _index_order(key: str) -> tuple[bool, int, str]:
+    """Numeric keys first, in numeric order compared as digits (a 5 000-digit index is past
+    what int() converts), then the others."""
+    digits = key.lstrip("0") if key.isdigit() else ""
+    return (not key.isdigit(), len(digits), digits)
 
 
 def form_of(content_type: str, body: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -228,7 +229,7 @@ def csv_chunks(
     )
     done = 0
     with reader:
-        for frame in reader:
+        for frame in _frames(reader, info):
             count = len(frame)
             if starts is None:
                 lines = np.arange(done, done + count, dtype=np.int64) + info.header_line + 1
@@ -240,6 +241,30 @@ def csv_chunks(
             }
             done += count
             yield RawChunk(columns=columns, lines=lines, rows=count)
+
+
+_PANDAS_ROW = re.compile(r"row (\d+)")
+
+
+def _frames(reader: Iterator[pd.DataFrame], info: FileInfo) -> Iterator[pd.DataFrame]:
+    """The reader's chunks; a file pandas cannot split into records (a quote opened and never
+    closed) is an ImportFileError naming the line the broken record starts on."""
+    try:
+        yield from reader
+    except pd.errors.ParserError as error:
+        match = _PANDAS_ROW.search(str(error))  # pandas counts the header as row 0
+        if match is None:
+            raise ImportFileError(
+                gettext("The file cannot be read as CSV: a quote is opened and never closed.")
+            ) from error
+        raise ImportFileError(
+            gettext(
+                'The record on line %(line)s opens a quote (") it never closes, so the rest '
+                "of the file cannot be read. Close the quote or remove it, and upload the file "
+                "again."
+            )
+            % {"line": int(match.group(1)) + info.header_line}
+        ) from error
 
 
 def _stripped(values: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from salesplan import services
+from salesplan.fields import year_in_range
 from salesplan.models import CalendarDay, Membership, Organization, Product
 
 
@@ -47,6 +48,7 @@ class CalendarDaySerializer(serializers.ModelSerializer):
     class Meta:
         model = CalendarDay
         fields = ["id", "date", "is_working", "note"]
+        extra_kwargs = {"date": {"validators": [year_in_range]}}
 
     def create(self, validated_data: dict[str, Any]) -> CalendarDay:
         return services.calendar_day_add(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from funnel.models import Funnel, Stage
 from metrics.catalog import plan_metrics
-from metrics.services import plan_metrics_sync
+from metrics.services import check_storable, plan_metrics_sync
 from responsibility.services import pie_propose_default
 from salesplan.errors import translate_errors
 from salesplan.models import (
@@ -51,6 +51,7 @@ __all__ = [
     "StaleVersion",
     "TeamShare",
     "plan_create",
+    "plan_delete",
     "plan_preview",
     "plan_update",
     "snapshot_preview",
@@ -105,12 +106,15 @@ def _decompose(
     history: History | None,
     stages_of_funnel: bool = True,
 ) -> tuple[PlanInput, Decomposition]:
-    """The one decomposition of a save or a preview, from the snapshot."""
+    """The one decomposition of a save or a preview, from the snapshot; refused when a figure
+    it gives is too large to store (a preview says so before the save would)."""
     inputs = plan_input(snapshot, calendar=calendar_for(organization), history=history)
     try:
-        return inputs, decompose(inputs)
+        decomposition = decompose(inputs)
     except PlanInputError as error:
         raise _engine_errors(error, stages_of_funnel=stages_of_funnel) from error
+    check_storable(plan_metrics(inputs, decomposition))
+    return inputs, decomposition
 
 
 def _stages(funnel: Funnel) -> list[Stage]:
@@ -287,10 +291,13 @@ def plan_update(
     **fields: Any,
 ) -> SalesPlan:
     """Save changes unless someone else saved first (then StaleVersion: nothing is written).
+    SalesPlan.DoesNotExist if the plan was deleted meanwhile.
 
-    The version check and the bump are one conditional UPDATE, so two concurrent saves of
-    the same version cannot both win. The stored history is kept when the funnel, the team
-    and the first month are the same (new actuals refresh it in a job), else recomputed."""
+    The plan's row is locked first (as `plan_delete` locks it), so a save and a delete of the
+    same plan run one after the other. The version check and the bump are one conditional
+    UPDATE, so two concurrent saves of the same version cannot both win. The stored history
+    is kept when the funnel, the team and the first month are the same (new actuals refresh
+    it in a job), else recomputed."""
     current = (
         SalesPlan.objects.select_for_update(of=("self",))
         .select_related("organization", "funnel", "sales_team")
@@ -369,3 +376,14 @@ def plan_update(
     )
     derive(current, inputs, decomposition, team)
     return current
+
+
+@transaction.atomic
+def plan_delete(*, plan: SalesPlan) -> None:
+    """Delete the plan with its versions, team, mix, metrics and pie; SalesPlan.DoesNotExist
+    if it is already gone. Its row is locked first, as a save locks it: a concurrent save then
+    waits and finds the plan gone, instead of the two deadlocking on the rows both write."""
+    locked = SalesPlan.objects.select_for_update().filter(pk=plan.pk).first()
+    if locked is None:
+        raise SalesPlan.DoesNotExist
+    locked.delete()

@@ -6,13 +6,18 @@ preview. `draft_snapshot` is the one builder for all of them, so a preview and t
 same inputs can never disagree.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+
 from funnel.models import Funnel, Stage
+from salesplan.limits import MAX_SEASONALITY_WEIGHT, MAX_YEAR, MIN_YEAR
 from salesplan.models import Membership, PlanMember, PlanProduct, Product, SalesPlan
 from salesplan.planning import (
     History,
@@ -201,6 +206,71 @@ def _date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Bad seasonality keys named in one error: enough to see the pattern of a mistake.
+MAX_LISTED_KEYS = 5
+
+
+def _month_key(key: Any) -> date | None:
+    """A seasonality key ("2027-01-01") as a date within MIN_YEAR..MAX_YEAR, else None."""
+    if not isinstance(key, str) or not _ISO_DAY.fullmatch(key):
+        return None
+    try:
+        day = date.fromisoformat(key)
+    except ValueError:
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def _weight(value: Any) -> Decimal | None:
+    """A seasonality weight (a number or its text) as a Decimal within the limit, else None;
+    the engine judges the rest (negative, a month left out)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        return None
+    try:
+        weight = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return weight if weight.is_finite() and abs(weight) <= MAX_SEASONALITY_WEIGHT else None
+
+
+def seasonality_weights(raw: Any) -> dict[date, Decimal] | None:
+    """A plan's seasonality as the engine takes it, {a month's first day: weight}; None for
+    none. Every way in (page, API, a stored version) comes through here, so a key that is no
+    date or a weight that is no number is a ValidationError on "seasonality", never a crash."""
+    if not raw:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValidationError(
+            {"seasonality": [gettext('Give weights by month, e.g. {"2027-01-01": "1.2"}.')]}
+        )
+    weights: dict[date, Decimal] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        month, weight = _month_key(key), _weight(value)
+        shown = str(key)[:20]
+        if month is None:
+            problems.append(
+                gettext(
+                    "“%(key)s” is not a month: write its first day, e.g. 2027-01-01, "
+                    "in the years %(min)s to %(max)s."
+                )
+                % {"key": shown, "min": MIN_YEAR, "max": MAX_YEAR}
+            )
+        elif weight is None:
+            problems.append(
+                gettext("The weight of %(key)s is not a number from 0 to %(max)s.")
+                % {"key": shown, "max": MAX_SEASONALITY_WEIGHT}
+            )
+        else:
+            weights[month] = weight
+        if len(problems) == MAX_LISTED_KEYS:
+            break
+    if problems:
+        raise ValidationError({"seasonality": problems})
+    return weights
+
+
 def history_from_json(data: Any) -> History | None:
     """A stored history ({"months": [{"month", "stages", "revenue"}]}) as the engine's."""
     if not data or not data.get("months"):
@@ -283,11 +353,7 @@ def plan_input(
             for member in snapshot.get("team") or ()
         ),
         norms=norms,
-        seasonality=(
-            {_date(month): _decimal(weight) for month, weight in seasonality.items()}
-            if seasonality
-            else None
-        ),
+        seasonality=seasonality_weights(seasonality),
         history=history,
         calendar=calendar,
     )
