@@ -19,6 +19,8 @@ AMO_IMPLIED_MAP = {AMO_WON_STATUS: WON, AMO_LOST_STATUS: LOST}
 # Lead events that say something about the lead; the order they are applied in (a status
 # change last: it is the most specific word on the stage).
 AMO_LEAD_ACTIONS = ("add", "restore", "update", "responsible", "status")
+# A lead id longer than the external-id column is no amoCRM id (theirs have 8 to 10 digits).
+MAX_LEAD_ID_CHARS = 100
 
 
 def parse_amocrm(content_type: str, body: str) -> list[tuple[str, dict[str, Any]]]:
@@ -31,7 +33,8 @@ def parse_amocrm(content_type: str, body: str) -> list[tuple[str, dict[str, Any]
     if isinstance(leads, dict):
         for action in AMO_LEAD_ACTIONS:
             for fields in items(leads.get(action)):
-                if str(fields.get("id", "")).strip().isdigit():
+                lead_id = str(fields.get("id", "")).strip()
+                if lead_id.isdigit() and len(lead_id) <= MAX_LEAD_ID_CHARS:
                     events.append((action, fields))
         deleted = len(items(leads.get("delete")))
     if not events and not deleted:
