@@ -57,21 +57,22 @@ def crm_person(source: str, user_id: str) -> str:
 
 
 def people_lookup(organization: Organization) -> dict[str, int]:
-    """A person's key → membership id: members by name ("Anna Petrova", "Petrova Anna"),
-    e-mail and username, then the identities (a link set on the page wins, else the name the
-    CRM gives them)."""
-    lookup: dict[str, int] = {}
+    """A person's key → membership id: members by e-mail, username and name ("Anna Petrova",
+    "Petrova Anna"), then the identities (a link set on the page wins, else the name the CRM
+    gives them). A name is who someone is only while the organization gave it: a member who
+    renamed themselves is not found by name, and a name two members share finds nobody
+    (until it is linked on the identities page)."""
+    claimed: dict[str, set[int]] = {}
     members = scoped(Membership, organization).select_related("user")
     for member in members:
         user = member.user
-        for key in (
-            user.email,
-            user.username,
-            f"{user.first_name} {user.last_name}",
-            f"{user.last_name} {user.first_name}",
-        ):
+        keys = [user.email, user.username]
+        if not member.renamed_self:
+            keys += [f"{user.first_name} {user.last_name}", f"{user.last_name} {user.first_name}"]
+        for key in keys:
             if key and key.strip():
-                lookup.setdefault(person_key(key), member.pk)
+                claimed.setdefault(person_key(key), set()).add(member.pk)
+    lookup = {key: next(iter(ids)) for key, ids in claimed.items() if len(ids) == 1}
     identities = scoped(Identity, organization).filter(kind=Identity.Kind.PERSON)
     for identity in identities.only("key", "name", "membership_id"):
         if identity.membership_id:

@@ -48,7 +48,11 @@ class PasswordPairMixin(forms.Form):
                 self.add_error("password1", error)
 
 
-class SignupForm(PasswordPairMixin):
+class SignupForm(forms.Form):
+    """The organization and its owner; the password is chosen on the link e-mailed to them.
+    An e-mail that already has an account is not refused here: the page answers the same
+    for every address (salesplan.accounts.signup_request)."""
+
     organization_name = forms.CharField(label=_("Company name"), max_length=200)
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
@@ -58,21 +62,24 @@ class SignupForm(PasswordPairMixin):
     field_order = ["organization_name", "first_name", "last_name", "email", "currency"]
 
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(username=email).exists():
-            raise forms.ValidationError(
-                _("An account with this e-mail already exists. Sign in instead.")
-            )
-        return email
+        return normalize_email(self.cleaned_data["email"])
+
+
+class SignupConfirmForm(PasswordPairMixin):
+    """The password of a new owner, checked against what their sign-up link carries."""
+
+    def __init__(self, *args: Any, details: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.details = details
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self._check_password(
             User(
-                username=cleaned.get("email", ""),
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
+                username=self.details["email"],
+                email=self.details["email"],
+                first_name=self.details["first_name"],
+                last_name=self.details["last_name"],
             )
         )
         return cleaned

@@ -193,7 +193,10 @@ def invitation_accept(
 def profile_update(
     *, user: AbstractBaseUser, first_name: str | None = None, last_name: str | None = None
 ) -> None:
-    """A person edits their own name; nothing else about them."""
+    """A person edits their own name; nothing else about them. A name the person chose is
+    not who they are in a CRM: their memberships stop being matched by name (the name they
+    had stays theirs, linked), so a rename cannot take a colleague's leads."""
+    previous = f"{user.first_name} {user.last_name}".strip()
     fields = []
     if first_name is not None:
         user.first_name = first_name.strip()
@@ -201,8 +204,15 @@ def profile_update(
     if last_name is not None:
         user.last_name = last_name.strip()
         fields.append("last_name")
-    if fields:
+    if not fields:
+        return
+    with transaction.atomic():
         user.save(update_fields=fields)
+        if f"{user.first_name} {user.last_name}".strip() == previous:
+            return
+        memberships = list(Membership.objects.filter(user=user).select_related("organization"))
+        Membership.objects.filter(pk__in=[m.pk for m in memberships]).update(renamed_self=True)
+        signals.member_renamed.send(sender=Membership, memberships=memberships, previous=previous)
 
 
 # --- planning inputs: products and the working calendar -------------------------------------------

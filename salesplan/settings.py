@@ -6,6 +6,7 @@ the environment, not the code.
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,11 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -52,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -75,6 +82,8 @@ MIDDLEWARE = [
     "salesplan.middleware.MembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "salesplan.urls"
@@ -167,6 +176,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes counts failed sign-ins (the login page, the API's token endpoint) per e-mail and
+# client address: after LOGIN_FAILURE_LIMIT of them that pair is refused for
+# LOGIN_LOCKOUT_MINUTES, even with the right password (429, salesplan.views.locked_out).
+# The pair, not the address alone: an office behind one address is not locked out by one
+# person's typos, nor an account by strangers elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "salesplan.accounts.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "salesplan.accounts.client_address"
+AXES_LOCKOUT_CALLABLE = "salesplan.views.locked_out"
+AXES_VERBOSE = False
+# API tokens stop working this many days after they were issued (0: never); a person rotates
+# or revokes theirs on their account page or through the API.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
+# How long a password-reset or sign-up link works.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * env_int("PASSWORD_RESET_HOURS", 24)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -196,9 +227,26 @@ MEDIA_URL = "media/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "salesplan.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Over its rate a caller gets 429 with Retry-After (salesplan.api.throttling): per client
+    # address without a user, per user, per webhook address (its secret), and per client
+    # address on the token endpoint (a password guess costs a request there).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "salesplan.api.throttling.AnonThrottle",
+        "salesplan.api.throttling.UserThrottle",
+    ],
+    # Proxies in front of the app that append to X-Forwarded-For: 0 (gunicorn answers
+    # directly, as in docker-compose.yml) takes the connection's address, so a client cannot
+    # pick its own address to dodge a rate or a lockout.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+        "webhooks": os.environ.get("API_THROTTLE_WEBHOOKS", "600/minute"),
+        "token": os.environ.get("API_THROTTLE_TOKEN", "10/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["salesplan.api.permissions.IsOrganizationMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -8,3 +8,7 @@ from django.dispatch import Signal
 
 # A product's price or margin changed; kwargs: product. Plans with it in their mix follow.
 product_repriced = Signal()
+
+# A person renamed themselves; kwargs: memberships (theirs, in every organization), previous
+# (the full name they had). The CRM identities keep that name theirs (funnel/receivers.py).
+member_renamed = Signal()

@@ -38,6 +38,7 @@ router.register("webhook-records", integrations_api.WebhookRecordViewSet, basena
 
 api_urlpatterns = [
     path("auth/token/", core_api.token_view, name="api_token"),
+    path("auth/token/rotate/", core_api.TokenRotateView.as_view(), name="api_token_rotate"),
     path("me/", core_api.MeView.as_view(), name="api_me"),
     path("members/", core_api.MemberListView.as_view(), name="api_members"),
     path("plans/<int:plan_pk>/pie/", PieView.as_view(), name="api_pie"),
@@ -65,7 +66,37 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("signup/", views.signup, name="signup"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
+    path("account/", views.account, name="account"),
+    path("account/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("account/token/rotate/", views.account_token_rotate, name="account_token_rotate"),
+    path("account/token/revoke/", views.account_token_revoke, name="account_token_revoke"),
     path("people/", views.members, name="members"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("organization/switch/", views.organization_switch, name="organization_switch"),

@@ -3,11 +3,14 @@ health check, and the planning inputs every plan shares (products, the working c
 Views only route: forms read, services check and write, salesplan.access authorizes."""
 
 from datetime import timedelta
+from typing import Any
 
 import redis
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -19,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from salesplan import selectors, services
+from salesplan import accounts, selectors, services
 from salesplan.access import (
     SESSION_ORGANIZATION_KEY,
     access_object,
@@ -31,9 +34,11 @@ from salesplan.access import (
 from salesplan.fields import month_from
 from salesplan.forms import (
     CalendarDayForm,
+    EmailAuthenticationForm,
     InvitationAcceptForm,
     InvitationForm,
     ProductForm,
+    SignupConfirmForm,
     SignupForm,
     TeamForm,
     add_service_errors,
@@ -43,27 +48,109 @@ from salesplan.planning import RUSSIAN_CALENDAR
 from salesplan.planning.calendar import month_end
 
 ONE_DAY = timedelta(days=1)
+NEW_TOKEN_SESSION_KEY = "new_api_token"
 
 
 @login_not_required
 def signup(request: HttpRequest) -> HttpResponse:
+    """Ask for the organization and the owner's e-mail, then send the link that finishes the
+    sign-up. Every address gets the same answer (an existing account gets a note to sign in
+    instead), so the page never tells whether an e-mail has an account."""
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        organization = services.organization_create(
-            name=data["organization_name"],
-            owner_email=data["email"],
-            owner_password=data["password1"],
-            owner_first_name=data["first_name"],
-            owner_last_name=data.get("last_name", ""),
+        confirm_url = request.build_absolute_uri(
+            reverse("signup_confirm", kwargs={"token": "TOKEN"})
+        ).replace("TOKEN", "{token}")
+        accounts.signup_request(
+            email=data["email"],
+            organization_name=data["organization_name"],
+            first_name=data["first_name"],
+            last_name=data.get("last_name", ""),
             currency=data["currency"],
+            confirm_url_template=confirm_url,
+            login_url=request.build_absolute_uri(reverse("login")),
+            reset_url=request.build_absolute_uri(reverse("password_reset")),
         )
+        return render(request, "registration/signup_sent.html", {"email": data["email"]})
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_not_required
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the sign-up e-mail: choose a password, and the organization is made."""
+    details = accounts.signup_details(token)
+    if details is None:
+        return render(request, "registration/signup_closed.html", status=410)
+    form = SignupConfirmForm(request.POST or None, details=details)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = accounts.signup_confirm(
+                details=details, password=form.cleaned_data["password1"]
+            )
+        except ValueError:
+            return render(request, "registration/signup_closed.html", status=410)
         owner = organization.memberships.get()
         login(request, owner.user, backend="django.contrib.auth.backends.ModelBackend")
         request.session[SESSION_ORGANIZATION_KEY] = organization.pk
         messages.success(request, _("Welcome to Salesplan, %(name)s!") % {"name": organization})
         return redirect("home")
-    return render(request, "registration/signup.html", {"form": form})
+    return render(request, "registration/signup_confirm.html", {"form": form, **details})
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    """The person's own page: their name and e-mail, the password, their API token."""
+    token = accounts.token_of(request.user)
+    context = {
+        "token": token,
+        "token_expires_at": accounts.token_expires_at(token) if token else None,
+        "token_expired": accounts.token_expired(token) if token else False,
+        "new_key": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+    }
+    return render(request, "registration/account.html", context)
+
+
+@require_POST
+def account_token_rotate(request: HttpRequest) -> HttpResponse:
+    token = accounts.token_rotate(user=request.user)
+    # Shown once, on the next page: a key in a redirect's URL would stay in the history.
+    request.session[NEW_TOKEN_SESSION_KEY] = token.key
+    messages.success(request, _("A new API token is issued; the old one no longer works."))
+    return redirect("account")
+
+
+@require_POST
+def account_token_revoke(request: HttpRequest) -> HttpResponse:
+    accounts.token_revoke(user=request.user)
+    messages.success(request, _("Your API token is revoked."))
+    return redirect("account")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and a new password lifts a sign-in lockout of the account: the lockout
+    message sends a locked-out person here."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        axes_reset(username=form.user.get_username())
+        return response
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): 429 with
+    Retry-After, and the sign-in page saying why and for how long."""
+    message = accounts.lockout_message()
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        form = EmailAuthenticationForm(request)
+        response = render(
+            request, "registration/login.html", {"form": form, "locked_out": message}, status=429
+        )
+    response["Retry-After"] = str(accounts.lockout_seconds())
+    return response
 
 
 def members(request: HttpRequest) -> HttpResponse:

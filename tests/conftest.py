@@ -41,6 +41,21 @@ def _fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Rates no test reaches by accident (the throttles' counts live in the cache, shared by the
+# tests of a process, and in CI by every worker through Redis); tests of throttling lower them.
+UNTHROTTLED = "100000/minute"
+
+
+@pytest.fixture(autouse=True)
+def _api_throttles_out_of_reach(settings) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": dict.fromkeys(
+            settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], UNTHROTTLED
+        ),
+    }
+
+
 @pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     # Django keeps the last request's language active in the thread: every test starts in

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from funnel.models import Integration, RawRecord
+from funnel.models import ImportJob, Integration, RawRecord
 from responsibility.models import Responsibility
 from salesplan.models import Organization, Role, SalesPlan, Team
 from tests.factories import MembershipFactory, OrganizationFactory
@@ -31,6 +32,7 @@ class World:
     product: int
     integration: int
     webhook_record: int
+    import_job: int
 
 
 # The world's organizations carry this in their names, so a run killed before its cleanup
@@ -43,9 +45,10 @@ def _remove_worlds() -> None:
     users = list(
         get_user_model().objects.filter(memberships__organization__in=organizations).values("pk")
     )
-    # Plans and integrations first: they protect the funnel they are built on.
+    # Plans, integrations and imports first: they protect the funnel they are built on.
     SalesPlan.objects.filter(organization__in=organizations).delete()
     Integration.objects.filter(organization__in=organizations).delete()
+    ImportJob.objects.filter(organization__in=organizations).delete()
     organizations.delete()
     get_user_model().objects.filter(pk__in=[user["pk"] for user in users]).delete()
 
@@ -99,6 +102,11 @@ def _build_world() -> World:
         status=RawRecord.Status.FAILED,
         error="The CRM did not answer.",
     )
+    export = SimpleUploadedFile("deals.csv", b"ID,Name,Budget\n1,Deal,100\n", "text/csv")
+    import_job = api.post(
+        "/api/v1/imports/", {"file": export, "funnel": funnel.json()["id"]}, format="multipart"
+    )
+    assert import_job.status_code == 201, import_job.json()
     revenue = Responsibility.objects.get(plan_id=plan_id, metric__key="revenue")
     paid = Responsibility.objects.get(plan_id=plan_id, metric__key="stage_volume:4", parent=None)
     return World(
@@ -111,6 +119,7 @@ def _build_world() -> World:
         product=product.json()["id"],
         integration=integration.json()["id"],
         webhook_record=webhook_record.pk,
+        import_job=import_job.json()["id"],
     )
 
 
@@ -226,6 +235,10 @@ API_MATRIX = [
         {"rest_url": ""},
         statuses(200, editors=EDIT_SETTINGS),
     ),
+    # imports: a preview is the export's raw rows, so reading is for editors only
+    ("get", "/api/v1/imports/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    ("get", "/api/v1/imports/{import_job}/", None, statuses(200, editors=EDIT_SETTINGS)),
+    ("get", "/api/v1/imports/{import_job}/preview/", None, statuses(200, editors=EDIT_SETTINGS)),
     (
         "get",
         "/api/v1/webhook-records/",
@@ -257,6 +270,7 @@ def _fill(template, world: World):
         "product": world.product,
         "integration": world.integration,
         "webhook_record": world.webhook_record,
+        "import_job": world.import_job,
         "owner": world.members["owner"].pk,
     }
     if isinstance(template, str):

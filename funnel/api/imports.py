@@ -18,7 +18,7 @@ from funnel.selectors import error_report
 from funnel.services import import_checks, imports
 from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
-from salesplan.api.permissions import ManagesSettings
+from salesplan.api.permissions import ManagesImports
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -137,7 +137,7 @@ class ImportViewSet(
     """Upload an export (preview), confirm it (a background job), follow its progress."""
 
     serializer_class = ImportJobSerializer
-    permission_classes = [ManagesSettings]
+    permission_classes = [ManagesImports]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def base_queryset(self):

@@ -32,6 +32,7 @@ from funnel.services import integrations, webhooks
 from salesplan.api.fields import ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import ManagesSettings
+from salesplan.api.throttling import WebhookThrottle
 from salesplan.limits import MAX_ID
 
 
@@ -69,7 +70,14 @@ class IntegrationSerializer(serializers.ModelSerializer):
     )
     has_rest_url = serializers.BooleanField(read_only=True)
     portal_domain = serializers.CharField(
-        read_only=True, help_text="The Bitrix24 portal of the REST URL; webhooks must come from it."
+        required=False,
+        allow_blank=True,
+        max_length=253,
+        help_text=(
+            "The Bitrix24 portal the integration calls, and the only one whose webhooks it "
+            "takes: the REST URL's, or given here (an application's webhooks, read with their "
+            "access token)."
+        ),
     )
     webhook_url = serializers.SerializerMethodField(
         help_text="The address to paste into the CRM; it carries the integration's secret."
@@ -273,6 +281,7 @@ class WebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [WebhookThrottle]  # per integration: a CRM's cloud posts for many
     kind: str = ""
 
     def integration(self, secret: str) -> Integration:
@@ -344,7 +353,10 @@ class Bitrix24WebhookView(WebhookView):
         responses={
             **WEBHOOK_RESPONSES,
             401: OpenApiResponse(DetailSerializer, description="No application token."),
-            403: OpenApiResponse(DetailSerializer, description="Wrong application token."),
+            403: OpenApiResponse(
+                DetailSerializer,
+                description="Wrong application token, or not the integration's portal.",
+            ),
         },
         tags=["integrations"],
         description=(
@@ -372,6 +384,11 @@ class Bitrix24WebhookView(WebhookView):
                 _("The application token does not match this integration's."),
                 status.HTTP_403_FORBIDDEN,
             )
+        if event.event != bitrix24.BITRIX_DELETE_EVENT:
+            # Only the registered portal is ever called (the job checks it again).
+            refusal = bitrix24.portal_refusal(event, integration.portal_domain)
+            if refusal:
+                return self.refuse(record, refusal, status.HTTP_403_FORBIDDEN)
         return self.accept(record)
 
 

@@ -155,6 +155,42 @@ def normalize_rest_url(text: str) -> str | None:
     return f"https://{host}/rest/{path['user']}/{path['code']}/"
 
 
+def normalize_portal_domain(text: str) -> str | None:
+    """A portal's domain as typed ("Romashka.bitrix24.ru", "https://romashka.bitrix24.ru/")
+    → "romashka.bitrix24.ru"; None for anything that is not a domain (an IP, a local name)."""
+    text = (text or "").strip()
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+            if parts.path not in ("", "/") or parts.port is not None or parts.username:
+                return None
+        except ValueError:
+            return None
+        text = parts.hostname or ""
+    try:
+        domain = text.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return domain if len(domain) <= 253 and DOMAIN_RE.match(domain) else None
+
+
+def portal_refusal(event: BitrixEvent, registered: str) -> str | None:
+    """Why a webhook must not make us call its portal: the integration registered none, or
+    another one than `auth[domain]` names. None when it is the registered portal."""
+    if not registered:
+        return _(
+            "The integration has no registered Bitrix24 portal: add the portal's inbound "
+            "webhook URL to it; until then no portal is called."
+        )
+    if event.domain != registered:
+        return _(
+            "This webhook comes from the portal %(event)s, but the integration is registered "
+            "for %(portal)s: a webhook of another portal is refused, and no other portal is "
+            "called."
+        ) % {"event": event.domain or "—", "portal": registered}
+    return None
+
+
 class Bitrix24Client:
     """The one REST call we need: crm.deal.get, on the integration's own inbound webhook URL
     (`https://<portal>/rest/<user>/<code>/`), or with the event's OAuth access token on
@@ -166,21 +202,19 @@ class Bitrix24Client:
         self.opener = build_opener(_NoRedirects)
 
     @classmethod
-    def for_event(cls, event: BitrixEvent, *, rest_url: str = "") -> "Bitrix24Client":
-        """The integration's REST URL when it has one: only for webhooks from that portal
-        (another portal's webhook is refused, never read with this key). Without one, the
-        OAuth access token an application's webhook carries."""
+    def for_event(
+        cls, event: BitrixEvent, *, rest_url: str = "", portal_domain: str = ""
+    ) -> "Bitrix24Client":
+        """A client of the portal registered with the integration (its REST URL's, else
+        `portal_domain`), for a webhook from that portal only: another portal's webhook is
+        refused before any connection, so a webhook cannot send the worker to a host of its
+        choosing. With a REST URL deals are read with it; without one, with the OAuth access
+        token an application's webhook carries."""
+        registered = rest_url_domain(rest_url) if rest_url else portal_domain
+        refusal = portal_refusal(event, registered)
+        if refusal:
+            raise WebhookError(refusal)
         if rest_url:
-            portal = rest_url_domain(rest_url)
-            if event.domain != portal:
-                raise WebhookError(
-                    _(
-                        "This webhook comes from the portal %(event)s, but the integration's "
-                        "REST URL is on %(portal)s: a webhook of another portal is not read "
-                        "with this integration's key."
-                    )
-                    % {"event": event.domain or "—", "portal": portal}
-                )
             return cls(rest_url)
         if not event.access_token:
             raise WebhookError(
@@ -191,7 +225,7 @@ class Bitrix24Client:
                 )
                 % {"deal": event.deal_id}
             )
-        return cls(f"https://{event.domain}/rest/", access_token=event.access_token)
+        return cls(f"https://{registered}/rest/", access_token=event.access_token)
 
     def deal(self, deal_id: str) -> dict[str, Any]:
         """The deal's fields. Raises Bitrix24Unavailable when worth a retry, WebhookError when

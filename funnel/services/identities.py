@@ -149,6 +149,31 @@ def learn_people(organization: Organization, pairs: Mapping[str, str]) -> int:
     return len(learned)
 
 
+def keep_former_name(*, membership: Membership, previous: str) -> int:
+    """A member renamed themselves: the name they had (either order of its words) stays
+    theirs as a link, so their own leads keep coming to them, unless that name is another
+    member's too or is linked already. Returns how many links were made."""
+    words = previous.split()
+    if not words:
+        return 0
+    organization = membership.organization
+    lookup = people_lookup(organization)
+    made = 0
+    for written in {" ".join(words), " ".join(words[1:] + words[:1])}:
+        key = person_key(written)
+        if lookup.get(key, membership.pk) != membership.pk:
+            continue
+        _identity, created = Identity.objects.get_or_create(
+            organization=organization,
+            kind=Identity.Kind.PERSON,
+            source="",
+            key=key,
+            defaults={"written": written[:MAX_WRITTEN_CHARS], "membership": membership},
+        )
+        made += created
+    return made
+
+
 def person_asked(organization: Organization, written: str) -> None:
     """Remember that the CRM was asked who `written` (b24:7) is and did not say, so it is not
     asked again with every webhook; the identities page still lists it to link by hand."""

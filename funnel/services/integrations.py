@@ -18,7 +18,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from funnel.crm.bitrix24 import MAX_REST_URL_CHARS, normalize_rest_url, rest_url_domain
+from funnel.crm.bitrix24 import (
+    MAX_REST_URL_CHARS,
+    normalize_portal_domain,
+    normalize_rest_url,
+    rest_url_domain,
+)
 from funnel.crm.forms import WebhookError
 from funnel.models import Funnel, Integration
 from funnel.stage_map import resolve_stage_map
@@ -94,6 +99,34 @@ def _rest_url(kind: str, text: str) -> str:
     return url
 
 
+def _portal_domain(kind: str, url: str, text: str) -> str:
+    """The Bitrix24 portal the integration may call: its REST URL's, else the domain given
+    (an application's webhooks carry an access token, not the URL); "" for none."""
+    text = (text or "").strip()
+    if kind != Integration.Kind.BITRIX24:
+        if text:
+            message = _("A portal is for Bitrix24 integrations only; leave it empty.")
+            raise ValidationError({"portal_domain": [message]})
+        return ""
+    domain = normalize_portal_domain(text) if text else ""
+    if domain is None:
+        raise ValidationError(
+            {"portal_domain": [_("Give the portal's domain, e.g. your-portal.bitrix24.ru.")]}
+        )
+    if url:
+        if domain and domain != rest_url_domain(url):
+            raise ValidationError(
+                {
+                    "portal_domain": [
+                        _("The REST URL is on %(portal)s; give that portal or leave it empty.")
+                        % {"portal": rest_url_domain(url)}
+                    ]
+                }
+            )
+        return rest_url_domain(url)
+    return domain
+
+
 def _stage_map(stage_map: dict[str, str], funnel: Funnel) -> dict[str, str]:
     """Keys lower-cased and stripped (CRM ids and names match case-insensitively); values
     our stage's exact name, or won / lost."""
@@ -165,13 +198,16 @@ def integration_create(
     stage_map: dict[str, str] | None = None,
     application_token: str = "",
     rest_url: str = "",
+    portal_domain: str = "",
 ) -> Integration:
     """A new integration with a random secret. Bitrix24 signs its webhooks with an
     application token, so one is required there; its inbound webhook URL (`rest_url`) is
-    what the deals are read with, stored encrypted."""
+    what the deals are read with, stored encrypted. Its portal (the REST URL's, or
+    `portal_domain` for an application's webhooks) is the only one it ever calls."""
     if funnel.organization_id != organization.pk:
         raise ValidationError({"funnel": [_("This funnel is not in your organization.")]})
     url = _rest_url(kind, rest_url)
+    domain = _portal_domain(kind, url, portal_domain)
     token = _application_token(kind, application_token)
     return Integration.objects.create(
         organization=organization,
@@ -180,7 +216,7 @@ def integration_create(
         stage_map=_stage_map(stage_map or {}, funnel),
         application_token=token,
         rest_url_encrypted=seal(url),
-        portal_domain=rest_url_domain(url) if url else "",
+        portal_domain=domain,
         secret=secrets.token_urlsafe(SECRET_BYTES),
     )
 

@@ -168,7 +168,11 @@ def changes_of(record: RawRecord, integration: Integration) -> tuple[list[LeadCh
     event = bitrix24.parse_bitrix24(record.content_type, record.body)
     if event.event == bitrix24.BITRIX_DELETE_EVENT:
         return [], [*notes, _("Deleted deals are kept: the funnel's history does not change.")]
-    client = bitrix24.Bitrix24Client.for_event(event, rest_url=integration_rest_url(integration))
+    client = bitrix24.Bitrix24Client.for_event(
+        event,
+        rest_url=integration_rest_url(integration),
+        portal_domain=integration.portal_domain,
+    )
     deal = client.deal(event.deal_id)
     change, more = bitrix24.bitrix_change(
         deal, statuses=resolved.positions, fallback=event.at or received

@@ -44,6 +44,16 @@ class ManagesSettings(IsOrganizationMember):
         return super().has_permission(request, view) and may_edit_settings(membership_for(request))
 
 
+class ManagesImports(IsOrganizationMember):
+    """File imports: reading is editing too (a preview is the export's raw rows, with other
+    people's names, accounts and amounts)."""
+
+    message = _("Only the owner or a head of sales works with imports.")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return super().has_permission(request, view) and may_edit_settings(membership_for(request))
+
+
 class CanEditPlans(IsOrganizationMember):
     """Plans and their pies: writes need a role that may plan for some team (each plan's own
     check is salesplan.access.may_edit_plan, through access_object)."""

@@ -103,6 +103,10 @@ class Membership(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    # The person renamed themselves: CRMs' names no longer find them by their name, only by
+    # e-mail and by the identities the organization links (funnel.identities); the names
+    # they had before stay linked to them.
+    renamed_self = models.BooleanField(_("renamed themselves"), default=False)
 
     class Meta:
         verbose_name = _("membership")

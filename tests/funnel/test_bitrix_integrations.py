@@ -288,18 +288,67 @@ def test_two_customers_each_read_deals_with_their_own_url(api_for, portals, deli
     assert Lead.objects.get(external_id="760").organization == customers[1][0].organization
 
 
-def test_a_webhook_from_another_portal_is_not_read_with_this_key(bitrix, portals, deliver):
+def test_a_webhook_from_another_portal_is_refused_and_no_portal_is_called(bitrix, portals):
+    # given a webhook with this integration's secret and token, naming another portal
     portals[VASILEK].deals["759"] = "bitrix24_crm_deal_get_759_new.json"
-    record = deliver(bitrix, deal_event("759", VASILEK))
+    response = post_webhook(bitrix, deal_event("759", VASILEK))
+    # then it is refused at the door and kept as failed with the reason
+    assert response.status_code == 403, response.content
+    record = RawRecord.objects.get(pk=response.json()["record"])
     assert record.status == "failed"
     assert VASILEK in record.error and ROMASHKA in record.error and "another portal" in record.error
+    # and no portal, neither the named one nor the registered one, heard of it
     assert portals[ROMASHKA].requests == [] and portals[VASILEK].requests == []
     assert not Lead.objects.exists()
 
 
-def test_without_a_rest_url_the_events_access_token_is_used(api, funnel_id, romashka, deliver):
+@pytest.fixture
+def attacker(settings, monkeypatch, portals) -> Iterator[FakePortal]:
+    """A host an attacker names in auth[domain], answering over real HTTP and counting what
+    reaches it (as it would if the worker connected to it)."""
+    portal = FakePortal("attacker.example.com", user="1", code="whatever")
+    portal.access_token = "stolen"
+    portal.deals["759"] = "bitrix24_crm_deal_get_759_new.json"
+    addresses = {**settings.BITRIX24_PORTAL_ADDRESSES, portal.domain: portal.address}
+    settings.BITRIX24_PORTAL_ADDRESSES = addresses
+    monkeypatch.setenv("BITRIX24_PORTAL_ADDRESSES", json.dumps(addresses))
+    yield portal
+    portal.close()
+
+
+def test_a_webhook_cannot_send_the_worker_to_a_host_of_its_choosing(api, funnel_id, attacker):
+    # given integrations with a registered portal, and one with none (an application's)
+    registered = create_bitrix(api, funnel_id)
     bare = create_bitrix(api, funnel_id, rest_url="")
-    assert (bare["has_rest_url"], bare["portal_domain"]) == (False, "")
+    for integration in (registered, bare):
+        # when a webhook with the valid secret and token names the attacker's host
+        response = post_webhook(
+            integration,
+            deal_event(domain=attacker.domain, access_token="stolen"),
+        )
+        # then it is refused and stored as refused, with the reason
+        assert response.status_code == 403, response.content
+        record = RawRecord.objects.get(pk=response.json()["record"])
+        assert record.status == "failed" and record.error
+    # and the host never got a connection
+    assert attacker.requests == []
+    # a record that got in before (stored "received") is refused by the job the same way
+    reasons = {registered["id"]: attacker.domain, bare["id"]: "no registered Bitrix24 portal"}
+    for integration in (registered, bare):
+        stored = stored_record(
+            Integration.objects.get(pk=integration["id"]),
+            deal_event(domain=attacker.domain, access_token="stolen"),
+        )
+        process_webhook.apply(args=[stored.pk])
+        stored.refresh_from_db()
+        assert stored.status == "failed" and reasons[integration["id"]] in stored.error
+    assert attacker.requests == []
+    assert not Lead.objects.exists()
+
+
+def test_without_a_rest_url_the_events_access_token_is_used(api, funnel_id, romashka, deliver):
+    bare = create_bitrix(api, funnel_id, rest_url="", portal_domain="Romashka.Bitrix24.ru")
+    assert (bare["has_rest_url"], bare["portal_domain"]) == (False, ROMASHKA)
     # an application's webhook carries an OAuth access token: https://<portal>/rest/ with it
     romashka.access_token = "oauth-t0ken"
     record = deliver(bare, deal_event(access_token="oauth-t0ken"))
@@ -312,6 +361,28 @@ def test_without_a_rest_url_the_events_access_token_is_used(api, funnel_id, roma
     record = deliver(bare, deal_event())
     assert record.status == "failed" and "inbound webhook URL" in record.error
     assert len(romashka.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"rest_url": "", "portal_domain": "127.0.0.1"}, "portal_domain"),
+        ({"portal_domain": VASILEK}, "portal_domain"),  # not the REST URL's portal
+    ],
+)
+def test_a_portal_that_cannot_be_the_integrations_is_refused(api, funnel_id, extra, field):
+    response = api.post(
+        "/api/v1/integrations/",
+        {
+            "kind": "bitrix24",
+            "funnel": funnel_id,
+            "application_token": BITRIX_TOKEN,
+            "rest_url": ROMASHKA_URL,
+            **extra,
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and field in response.json()
 
 
 # --- the URL is a credential -----------------------------------------------------------------
@@ -400,9 +471,12 @@ def test_a_rest_url_is_taken_as_bitrix24_shows_it_and_only_for_bitrix24(api, fun
 def test_the_rest_url_is_replaced_through_the_api_and_then_used(
     api, api_for, make_member, funnel_id, romashka, deliver, django_capture_on_commit_callbacks
 ):
-    # given a Bitrix24 integration made without a REST URL, whose webhook failed for it
+    # given a Bitrix24 integration made without a REST URL (so with no portal to call), whose
+    # webhook was refused and kept for it
     bare = create_bitrix(api, funnel_id, rest_url="")
-    record = deliver(bare, deal_event())
+    refused_webhook = post_webhook(bare, deal_event())
+    assert refused_webhook.status_code == 403
+    record = RawRecord.objects.get(pk=refused_webhook.json()["record"])
     assert record.status == "failed" and "inbound webhook URL" in record.error
     url = f"/api/v1/integrations/{bare['id']}/"
     # a role that does not manage integrations, and a wrong URL, change nothing

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 
@@ -133,7 +134,8 @@ def test_demo_logins_work(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo")
     for email in ("olga.owner@demo.salesplan.local", "maria.marketer@demo.salesplan.local"):
-        assert client.login(username=email, password="salesplan-demo")
+        # django-axes counts sign-ins per client, so authenticate() needs a request
+        assert client.login(request=HttpRequest(), username=email, password="salesplan-demo")
         assert client.get(reverse("home")).status_code == 200
         client.logout()
 
