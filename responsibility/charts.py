@@ -1,10 +1,13 @@
-"""The responsibility pie as a Plotly sunburst: owners → their metrics → the team split."""
+"""The responsibility pie as a Plotly sunburst: owners → their metrics → the team split.
+Plotly renders HTML in labels: people's and metrics' names go through `chart_text`."""
 
 import json
 from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
+
+from salesplan.output import chart_text
 
 CATEGORY_COLOURS = {"marketing": "#f79009", "sales": "#2f5bea", "management": "#12805c"}
 ROLE_COLOURS = {
@@ -27,7 +30,7 @@ def pie_sunburst(tree: dict[str, Any], role_labels: dict[str, str]) -> str:
     for owner in tree["owners"]:
         owner_id = f"o{owner['membership']}"
         ids.append(owner_id)
-        labels.append(owner["name"])
+        labels.append(chart_text(owner["name"]))
         parents.append("")
         values.append(float(owner["weight"]))
         colours.append(ROLE_COLOURS.get(owner["role"], "#667085"))
@@ -35,18 +38,18 @@ def pie_sunburst(tree: dict[str, Any], role_labels: dict[str, str]) -> str:
         for metric in owner["metrics"]:
             metric_id = f"{owner_id}/r{metric['responsibility']}"
             ids.append(metric_id)
-            labels.append(metric["name"])
+            labels.append(chart_text(metric["name"]))
             parents.append(owner_id)
             values.append(float(metric["weight"]))
             colours.append(CATEGORY_COLOURS.get(metric["category"], "#98a2b3"))
-            hover.append(metric["planned_value"] or "—")
+            hover.append(chart_text(metric["planned_value"] or "—"))
             split = metric["split"]
             total = sum((Decimal(item["share"]) for item in split), Decimal(0))
             # A split that adds up to more than 100 % is drawn scaled (the findings say so).
             scale = Decimal(1) / total if total > 1 else Decimal(1)
             for item in split:
                 ids.append(f"{metric_id}/r{item['responsibility']}")
-                labels.append(item["name"])
+                labels.append(chart_text(item["name"]))
                 parents.append(metric_id)
                 values.append(float(Decimal(metric["weight"]) * Decimal(item["share"]) * scale))
                 colours.append("#d0d5dd")

@@ -38,11 +38,25 @@ def env_list(name: str, default: str) -> list[str]:
 DEBUG = env_bool("DEBUG", True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# What `check --deploy` asks of a key (security.W009): at least 50 characters, at least 5
+# different ones. Short keys are guessable, and sessions, password-reset links and the CRM
+# credentials integrations keep encrypted all rest on this one.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
 if not SECRET_KEY:
     if not DEBUG:
         # A production process must never run on a key that is in the repository.
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+elif not DEBUG and (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters when DEBUG is "
+        "off (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 # Old keys after a rotation: they still open sessions and the CRM credentials integrations
 # keep encrypted (funnel.services.integrations derives their key from SECRET_KEY).
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
@@ -272,12 +286,55 @@ SPECTACULAR_SETTINGS = {
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS. Production defaults (DEBUG=0) are the safe ones and `check --deploy` passes with
+# them; each can be turned off from the environment.
+# Trust X-Forwarded-Proto: on behind a TLS-terminating proxy that sets it (and strips a
+# client's own); off when clients reach gunicorn directly, or they could claim HTTPS.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", True) else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The container's own health check asks over plain HTTP on 127.0.0.1 (docker-compose.yml).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS: browsers refuse plain HTTP to this host for this long (one year). Start lower
+# (e.g. 3600) on a new domain: a browser remembers it, and it cannot be taken back.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or (0 if DEBUG else 31_536_000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# Asks to be put on the browsers' built-in HTTPS list (hstspreload.org): opt in.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# Webhook secrets and invitation tokens travel in URL paths: every line that may print a path
+# is masked (salesplan.logs; gunicorn's own logs through gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_secrets": {"()": "salesplan.logs.SecretsFilter"}},
+    "formatters": {
+        # Django's own format of runserver's request lines.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # "Not Found: /invite/<token>/": masked before any handler (or a test) sees it.
+        "django.request": {"filters": ["mask_secrets"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["mask_secrets"],
+        },
+    },
 }

@@ -169,7 +169,12 @@ API_MATRIX = [
     ("delete", "/api/v1/funnels/{funnel}/", None, statuses(409, editors=EDIT_SETTINGS)),
     ("get", "/api/v1/plans/", None, statuses(200, outsider=200)),
     ("get", "/api/v1/plans/{plan}/", None, READ),
-    ("patch", "/api/v1/plans/{plan}/", {"name": "Renamed"}, statuses(200, editors=EDIT_PLAN)),
+    (
+        "patch",
+        "/api/v1/plans/{plan}/",
+        {"name": "Renamed", "version": 1},  # a save names the version it is based on
+        statuses(200, editors=EDIT_PLAN),
+    ),
     ("delete", "/api/v1/plans/{plan}/", None, statuses(204, editors=EDIT_PLAN)),
     (
         "post",
@@ -225,7 +230,7 @@ API_MATRIX = [
     (
         "patch",
         "/api/v1/plans/{plan}/responsibilities/{responsibility}/",
-        {"owner": "{owner}"},
+        {"owner": "{owner}", "pie_version": "{pie_version}"},
         statuses(200, editors=EDIT_PLAN),
     ),
     ("post", "/api/v1/plans/{plan}/pie/reset/", None, statuses(200, editors=EDIT_PLAN)),
@@ -276,10 +281,13 @@ def _fill(template, world: World):
     if isinstance(template, str):
         return template.format(**values) if template.startswith(("/", "{")) else template
     if isinstance(template, dict):
-        return {
+        filled = {
             key: int(_fill(value, world)) if value == "{owner}" else value
             for key, value in template.items()
         }
+        if filled.get("pie_version") == "{pie_version}":  # the pie's version as it is now
+            filled["pie_version"] = SalesPlan.objects.get(pk=world.plan).pie_version
+        return filled
     return template
 
 

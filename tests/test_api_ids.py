@@ -39,7 +39,7 @@ def test_a_huge_id_in_a_body_is_a_400(api_for, owner, plan, funnel):
     assert events.json()["errors"][0]["field"] == "funnel"
     mix = api.patch(
         f"/api/v1/plans/{plan.pk}/",
-        {"product_mix": [{"product": HUGE, "share": "1"}]},
+        {"product_mix": [{"product": HUGE, "share": "1"}], "version": plan.version},
         format="json",
     )
     assert mix.status_code == 400 and "product_mix" in mix.json()

@@ -36,6 +36,7 @@ from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageM
 from funnel.services import identities
 from funnel.stage_map import our_stage, resolve_stage_map
 from salesplan.models import Membership
+from salesplan.output import spreadsheet_row
 from salesplan.queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -498,7 +499,8 @@ def _finish(
         writer = csv.writer(buffer)
         writer.writerow([_("line"), _("column"), _("value"), _("reason")])
         for error in sorted(errors, key=lambda e: (e.line, e.column)):
-            writer.writerow([error.line, error.column, error.value, error.reason])
+            # A CRM's cell or header may be a formula ("=HYPERLINK(…)"): never live in Excel.
+            writer.writerow(spreadsheet_row([error.line, error.column, error.value, error.reason]))
         name = f"{Path(job.original_name).stem}-errors.csv"
         job.error_report.save(name, ContentFile(buffer.getvalue().encode("utf-8-sig")), save=False)
         report = job.error_report.name

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -21,7 +21,12 @@ from responsibility.models import Responsibility
 from responsibility.selectors import pie_tree
 from salesplan.access import access_plan, may_edit_plan
 from salesplan.api.fields import IdField
-from salesplan.api.mixins import OrganizationScopedMixin, expected_version
+from salesplan.api.mixins import (
+    CONFLICT_RESPONSES,
+    IF_MATCH,
+    OrganizationScopedMixin,
+    expected_version,
+)
 from salesplan.api.permissions import IsOrganizationMember
 from salesplan.limits import MAX_ID, MAX_INT
 from salesplan.models import Membership, SalesPlan
@@ -108,9 +113,16 @@ class SplitSerializer(serializers.Serializer):
     pie_version = serializers.IntegerField(required=False, max_value=MAX_INT)
 
 
+@extend_schema_view(
+    partial_update=extend_schema(
+        parameters=[IF_MATCH],
+        responses={200: ResponsibilitySerializer, **CONFLICT_RESPONSES},
+    )
+)
 class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     """Who owns which metric of the plan. Writes: the plan's editors; each write bumps the
-    pie version, and a write based on an older one answers 409."""
+    pie version, and a write based on an older one answers 409; a PATCH must name the pie
+    version it is based on (If-Match or `pie_version`, else 428)."""
 
     serializer_class = ResponsibilitySerializer
     permission_classes = [IsOrganizationMember]
@@ -149,6 +161,7 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         row = self.get_object()
+        expected = expected_version(request, "pie_version", required=True)
         serializer = self.get_serializer(row, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
@@ -156,7 +169,7 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
                 responsibility=row,
                 owner=serializer.validated_data.get("owner"),
                 share=serializer.validated_data.get("share"),
-                expected_pie_version=expected_version(request, "pie_version"),
+                expected_pie_version=expected,
             )
         except services.StalePie as stale:
             return _conflict(stale)

@@ -2,7 +2,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext
-from rest_framework import serializers
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
 
 from salesplan.access import access_object, membership_for, visible
@@ -62,13 +65,38 @@ class OrganizationScopedMixin:
         return context
 
 
-def expected_version(request: Any, field: str) -> int | None:
+# RFC 9110 §13.1.1: `If-Match: *` matches any current representation.
+ANY_VERSION = "*"
+
+
+class PreconditionRequired(exceptions.APIException):
+    """428 (RFC 6585): a change that must say which version it was based on did not."""
+
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = _(
+        'Send the version you read: the If-Match header with the ETag (e.g. If-Match: "3") '
+        'or the "%(field)s" field. If-Match: * saves over any version.'
+    )
+
+    def __init__(self, field: str) -> None:
+        super().__init__(detail=self.default_detail % {"field": field})
+
+
+def expected_version(request: Any, field: str, *, required: bool = False) -> int | None:
     """The version the caller read, for optimistic concurrency: the `If-Match` header (the
-    ETag we sent) wins over a `field` in the body; None when the caller sent neither."""
-    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    ETag we sent) wins over a `field` in the body. None when the caller sent `If-Match: *`
+    (no check) or, unless `required`, nothing; a required one missing is a 428, so no PATCH
+    or PUT overwrites a change it never saw."""
+    header = request.headers.get("If-Match", "").strip()
+    if header == ANY_VERSION:
+        return None
+    header = header.removeprefix("W/").strip('"')
     data = request.data if hasattr(request.data, "get") else {}
     value, name = (header, "If-Match") if header else (data.get(field), field)
     if value in (None, ""):
+        if required:
+            raise PreconditionRequired(field)
         return None
     try:
         version = int(value)
@@ -79,3 +107,27 @@ def expected_version(request: Any, field: str) -> int | None:
             {name: [gettext('Send the version you read as a whole number, e.g. "3".')]}
         )
     return version
+
+
+# The API schema of a PATCH or PUT that needs the version (drf-spectacular).
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        'The ETag you read, e.g. "3" (or send the version field in the body). Without either '
+        "the change is refused with 428; `*` saves over any version."
+    ),
+)
+CONFLICT_RESPONSES = {
+    409: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="Saved by someone else after the version you sent: nothing was changed; "
+        "the body has the current version.",
+    ),
+    428: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="Neither If-Match nor the version field was sent: nothing was changed.",
+    ),
+}

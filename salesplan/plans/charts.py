@@ -1,7 +1,8 @@
 """Plotly figures of a plan's decomposition, as JSON-ready dicts.
 
 The page renders them with the vendored static/vendor/plotly.min.js (no CDN): a figure goes
-into the page through `json_script` and static/js/charts.js draws it.
+into the page through `json_script` and static/js/charts.js draws it. Plotly renders HTML in
+labels: every user text (a stage's name) goes through `salesplan.output.chart_text`.
 """
 
 import json
@@ -11,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django.utils.translation import get_language, gettext
 
+from salesplan.output import chart_text
 from salesplan.planning import Decomposition
 
 BRAND = "#2f5bea"
@@ -46,7 +48,7 @@ def funnel_chart(decomposition: Decomposition) -> dict[str, Any]:
     stages = decomposition.stages
     figure = go.Figure(
         go.Funnel(
-            y=[stage.name for stage in stages],
+            y=[chart_text(stage.name) for stage in stages],
             x=[stage.required for stage in stages],
             textinfo="value",
             marker={"color": [KEY_STAGE if stage.is_key_stage else BRAND for stage in stages]},
@@ -68,20 +70,20 @@ def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
     figure.add_bar(
         x=labels,
         y=[day.stages[key_stage.name] for day in days],
-        name=key_stage.name,
+        name=chart_text(key_stage.name),
         marker_color=KEY_STAGE,
     )
     if paid.name != key_stage.name:
         figure.add_bar(
             x=labels,
             y=[day.stages[paid.name] for day in days],
-            name=paid.name,
+            name=chart_text(paid.name),
             marker_color=PAID,
         )
     figure.add_scatter(
         x=labels,
         y=list(accumulate(day.stages[paid.name] for day in days)),
-        name=gettext("%(stage)s, plan to date") % {"stage": paid.name},
+        name=gettext("%(stage)s, plan to date") % {"stage": chart_text(paid.name)},
         mode="lines+markers",
         line={"color": INK, "width": 2},
         marker={"size": 4},

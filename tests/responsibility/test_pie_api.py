@@ -137,7 +137,14 @@ def test_marking_an_owned_metric_uncontrollable_is_flagged(api_for, team, plan_i
     pie = api.get(f"/api/v1/plans/{plan_id}/pie/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert [f["code"] for f in pie["findings"]] == ["uncontrollable"]
     # the judgement survives a re-sync of the plan's metrics
-    api.patch(f"/api/v1/plans/{plan_id}/", {"revenue_target": "1100000"}, format="json")
+    etag = api.get(f"/api/v1/plans/{plan_id}/")["ETag"]
+    saved = api.patch(
+        f"/api/v1/plans/{plan_id}/",
+        {"revenue_target": "1100000"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert saved.status_code == 200, saved.json()
     assert PlanMetric.objects.get(pk=metric.pk).controllable is False
     # salespeople read their metrics but do not judge them
     anna = api_for(team["anna"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -16,7 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from salesplan.access import may_plan_for, plans_queryset
-from salesplan.api.mixins import OrganizationScopedMixin, expected_version
+from salesplan.api.mixins import (
+    CONFLICT_RESPONSES,
+    IF_MATCH,
+    OrganizationScopedMixin,
+    expected_version,
+)
 from salesplan.api.permissions import CanEditPlans
 from salesplan.planning import History, MonthStat
 from salesplan.plans import selectors, services, whatif
@@ -62,8 +67,15 @@ def _preview_history(data: dict[str, Any]) -> History | None:
     )
 
 
+_SAVE_SCHEMA = extend_schema(
+    parameters=[IF_MATCH], responses={200: SalesPlanSerializer, **CONFLICT_RESPONSES}
+)
+
+
+@extend_schema_view(update=_SAVE_SCHEMA, partial_update=_SAVE_SCHEMA)
 class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
-    """Sales plans. Every save is a new version; a stale save answers 409."""
+    """Sales plans. Every save is a new version; a save must name the version it is based on
+    (If-Match or `version`, else 428) and a stale one answers 409."""
 
     serializer_class = SalesPlanSerializer
     permission_classes = [CanEditPlans]
@@ -103,7 +115,7 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         plan = self.get_object()
-        expected = expected_version(request, "version")
+        expected = expected_version(request, "version", required=True)
         serializer = self.get_serializer(plan, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         if "sales_team" in serializer.validated_data:
