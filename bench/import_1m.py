@@ -90,6 +90,10 @@ def setup_django(url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
     os.environ["TASKS_IN_THREAD"] = "0"  # jobs inline: the timings are the jobs'
+    # A million-lead export is larger than the upload limits' defaults (salesplan/limits.py).
+    os.environ.setdefault("IMPORT_MAX_UPLOAD_MB", "4096")
+    os.environ.setdefault("IMPORT_MAX_UNPACKED_MB", "8192")
+    os.environ.setdefault("IMPORT_MAX_ROWS", "10000000")
     os.environ.pop("REDIS_URL", None)
     import django
 

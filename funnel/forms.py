@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from funnel.models import Funnel
 from salesplan.access import scoped
 from salesplan.fields import PercentField
+from salesplan.limits import MAX_STAGES
 
 # Blank rows under the last stage, so a funnel can grow without JavaScript.
 EXTRA_STAGE_ROWS = 2
@@ -60,7 +61,15 @@ class StageForm(forms.Form):
         )
 
 
-StageFormSet = forms.formset_factory(StageForm, extra=EXTRA_STAGE_ROWS)
+# At most MAX_STAGES stages and the blank rows: a form claiming more rows is refused before
+# any row is built (the service refuses more than MAX_STAGES filled ones, in its words).
+StageFormSet = forms.formset_factory(
+    StageForm,
+    extra=EXTRA_STAGE_ROWS,
+    max_num=MAX_STAGES + EXTRA_STAGE_ROWS,
+    absolute_max=MAX_STAGES + EXTRA_STAGE_ROWS,
+    validate_max=True,
+)
 
 
 def stage_initial(funnel: Funnel | None) -> list[dict[str, Any]]:

@@ -12,13 +12,22 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from salesplan.planning import PlanInputError
+from salesplan.planning.i18n import Message
 
 NON_FIELD = "non_field_errors"
 
 
+def translate(message: str) -> str:
+    """One of the engine's English messages in the user's language (a msgid in locale/; a
+    `Message` with values has its template translated and its values filled in)."""
+    if isinstance(message, Message):
+        return gettext(message.template) % message.params
+    return gettext(message)
+
+
 def translate_errors(errors: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """The engine's English messages, translated (each is a msgid in locale/)."""
-    return {key: [gettext(message) for message in messages] for key, messages in errors.items()}
+    return {key: [translate(message) for message in messages] for key, messages in errors.items()}
 
 
 def engine_error(error: PlanInputError) -> ValidationError:

@@ -146,6 +146,7 @@ def statuses(ok: int, *, editors: tuple[str, ...] = ROLES, outsider: int = 404, 
 READ = statuses(200)
 EDIT_SETTINGS = ("owner", "head", "other_head")
 EDIT_PLAN = ("owner", "head")  # the plan belongs to the head's team, not to other_head's
+PLANNERS = ("owner", "head", "other_head")  # may plan: previews and what-ifs (issue 10)
 
 # (method, url template, body, expected statuses)
 API_MATRIX = [
@@ -180,10 +181,15 @@ API_MATRIX = [
         "post",
         "/api/v1/plans/preview/",
         {**DECEMBER, "stages": WORKED_STAGES},
-        statuses(200, outsider=200),
+        statuses(200, editors=PLANNERS, outsider=200),
     ),
     ("get", "/api/v1/plans/{plan}/decomposition/", None, READ),
-    ("post", "/api/v1/plans/{plan}/what-if/", {"average_check_pct": "-10"}, READ),
+    (
+        "post",
+        "/api/v1/plans/{plan}/what-if/",
+        {"average_check_pct": "-10"},
+        statuses(200, editors=PLANNERS),
+    ),
     ("get", "/api/v1/plans/{plan}/versions/", None, READ),
     ("get", "/api/v1/plans/{plan}/versions/compare/?a=1&b=1", None, READ),
     ("get", "/api/v1/products/", None, statuses(200, outsider=200)),
@@ -321,7 +327,12 @@ PAGE_MATRIX = [
     ("get", "/plans/new/", None, statuses(200, editors=EDIT_PLANS_ANYWHERE, outsider=200)),
     ("get", "/plans/{plan}/", None, READ),
     ("get", "/plans/{plan}/edit/", None, statuses(200, editors=EDIT_PLAN)),
-    ("post", "/plans/{plan}/what-if/", {"average_check_pct": "-10"}, READ),
+    (
+        "post",
+        "/plans/{plan}/what-if/",
+        {"average_check_pct": "-10"},
+        statuses(200, editors=PLANNERS),
+    ),
     ("get", "/plans/{plan}/versions/1/", None, READ),
     ("get", "/plans/{plan}/versions/compare/?a=1&b=1", None, READ),
     ("get", "/plans/{plan}/pie/", None, READ),

@@ -16,9 +16,10 @@ from funnel import importers
 from funnel.models import Funnel, ImportJob
 from funnel.selectors import error_report
 from funnel.services import import_checks, imports
-from salesplan.api.fields import ScopedPrimaryKeyField
+from salesplan.api.fields import LimitedDictField, ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import ManagesImports
+from salesplan.limits import MAX_CELL_CHARS, MAX_CRM_STAGES
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -39,9 +40,10 @@ class ImportSettingsSerializer(serializers.Serializer):
         required=False,
         help_text="Our field → the file's column (overrides the detected mapping).",
     )
-    stage_map = serializers.DictField(
-        child=serializers.CharField(allow_blank=True),
+    stage_map = LimitedDictField(
+        child=serializers.CharField(allow_blank=True, max_length=MAX_CELL_CHARS),
         required=False,
+        max_items=MAX_CRM_STAGES,
         help_text='The CRM\'s stage → our stage name, "won" or "lost".',
     )
     constants = serializers.DictField(

@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from funnel.models import Funnel
 from funnel.services import funnels
+from salesplan.api.fields import LimitedListSerializer
+from salesplan.limits import MAX_STAGES
 
 
 class StageSerializer(serializers.Serializer):
@@ -20,11 +22,18 @@ class StageSerializer(serializers.Serializer):
     is_key_stage = serializers.BooleanField(default=False)
     is_target_lead = serializers.BooleanField(default=False)
 
+    class Meta:
+        list_serializer_class = LimitedListSerializer  # `max_length` refused before reading
+
 
 class FunnelSerializer(serializers.ModelSerializer):
     """Types only: funnel.services.funnels checks the name and the stages, as for the page."""
 
-    stages = StageSerializer(many=True, help_text="Ordered from the top of the funnel down.")
+    stages = StageSerializer(
+        many=True,
+        max_length=MAX_STAGES,
+        help_text=f"Ordered from the top of the funnel down; at most {MAX_STAGES}.",
+    )
 
     class Meta:
         model = Funnel

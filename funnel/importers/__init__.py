@@ -29,6 +29,7 @@ from funnel.importers.fields import (
     missing_columns,
 )
 from funnel.importers.file_info import FileInfo, ImportFileError
+from funnel.importers.file_limits import FileTooLarge, check_upload_size
 from funnel.importers.files import inspect_file
 from funnel.importers.headers import header_signature, unique_headers
 from funnel.importers.leads import CHUNK_ROWS, LeadChunk, crm_stages, read_leads
@@ -52,9 +53,11 @@ __all__ = [
     "REQUIRED_FIELDS",
     "STAGE_GROUP",
     "FileInfo",
+    "FileTooLarge",
     "ImportFileError",
     "LeadChunk",
     "check_constants",
+    "check_upload_size",
     "crm_stages",
     "default_mapping",
     "default_stage_map",

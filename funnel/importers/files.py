@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from funnel.importers.csv_reader import csv_chunks, inspect_csv
 from funnel.importers.file_info import SAMPLE_BYTES, FileInfo, FileKind, ImportFileError, RawChunk
+from funnel.importers.file_limits import check_cells, check_info, check_workbook
 from funnel.importers.html_reader import html_chunks, inspect_html, is_html
 from funnel.importers.xlsx_reader import (
     inspect_xlsx,
@@ -28,7 +29,14 @@ from funnel.importers.xlsx_reader import (
 
 def inspect_file(path: str | Path, *, filename: str) -> FileInfo:
     """Tell a CSV from an xlsx (by content, then extension), its encoding, delimiter, headers,
-    row count and first rows. Raises ImportFileError for anything we cannot read."""
+    row count and first rows. Raises ImportFileError for anything we cannot read, or larger
+    than the limits (`file_limits`: a workbook's are checked before it is opened)."""
+    info = _inspect(path, filename=filename)
+    check_info(info)
+    return info
+
+
+def _inspect(path: str | Path, *, filename: str) -> FileInfo:
     path = Path(path)
     with path.open("rb") as handle:
         head = handle.read(SAMPLE_BYTES)
@@ -36,6 +44,7 @@ def inspect_file(path: str | Path, *, filename: str) -> FileInfo:
         raise ImportFileError(gettext("The file is empty."))
     kind = _file_kind(path, head, filename)
     if kind == "xlsx":
+        check_workbook(path)
         return inspect_xlsx(path, filename)
     if kind == "html":
         return inspect_html(path, head, filename)
@@ -61,6 +70,8 @@ def read_columns(
         chunks = csv_chunks(Path(path), info, wanted, chunk_rows, limit)
     for chunk in chunks:
         chunk.drop_blank_rows()
+        for name, values in chunk.columns.items():
+            check_cells(values, chunk.lines, name)
         yield chunk
 
 

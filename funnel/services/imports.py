@@ -35,6 +35,7 @@ from funnel.ingest.schema import LOST, WON, RowError
 from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageMapping
 from funnel.services import identities
 from funnel.stage_map import our_stage, resolve_stage_map
+from salesplan.limits import TooLarge
 from salesplan.models import Membership
 from salesplan.output import spreadsheet_row
 from salesplan.queue import enqueue
@@ -103,7 +104,13 @@ def import_create(
 ) -> ImportJob:
     """Store the file, inspect it once, detect what it is and keep what the preview shows.
     Raises ValidationError for a file it cannot read (encoding, format), with a message for
-    the user; nothing is kept then."""
+    the user; nothing is kept then. A file over a limit (salesplan.limits) raises TooLarge
+    (413) for its size, before it is stored or read, and ValidationError for its rows,
+    columns or cells, before it is parsed; the stored file is removed either way."""
+    try:
+        importers.check_upload_size(uploaded.size or 0)
+    except importers.FileTooLarge as error:
+        raise TooLarge({"file": [str(error)]}) from error
     job = ImportJob(
         organization=membership.organization,
         funnel=funnel,
@@ -117,7 +124,8 @@ def import_create(
         info = importers.inspect_file(_path(job), filename=job.original_name)
     except importers.ImportFileError as error:
         job.file.delete(save=False)
-        raise ValidationError({"file": [str(error)]}) from error
+        refusal = TooLarge if isinstance(error, importers.FileTooLarge) else ValidationError
+        raise refusal({"file": [str(error)]}) from error
     job.preset = preset or importers.detect_preset(info.headers)
     job.source = PRESET_SOURCES.get(job.preset, Source.FILE)
     job.encoding = info.encoding or ""

@@ -18,10 +18,8 @@ from funnel.selectors import import_list as jobs_of
 from funnel.services import import_checks, imports
 from salesplan.access import may_edit_settings, require_membership
 from salesplan.errors import error_lines
+from salesplan.limits import MAX_CRM_STAGES, TooLarge
 from salesplan.models import CURRENCY_CHOICES
-
-# The stage rows the confirm form may carry: more than any CRM has stages.
-MAX_STAGE_ROWS = 1_000
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
@@ -33,6 +31,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     form = UploadForm(
         request.POST or None, request.FILES or None, organization=membership.organization
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             job = imports.import_create(
@@ -43,10 +42,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_error("file", error_lines(error))
+            if isinstance(error, TooLarge):  # the limit in words, and 413 as the API answers
+                status = 413
         else:
             return redirect("import_detail", pk=job.pk)
     jobs = jobs_of(member=membership)
-    return render(request, "imports/list.html", {"form": form, "jobs": jobs})
+    return render(request, "imports/list.html", {"form": form, "jobs": jobs}, status=status)
 
 
 TABLE_LABELS = {
@@ -141,9 +142,10 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _stage_count(text: str | None) -> int:
-    """The number of stage rows the form says it sends, at most MAX_STAGE_ROWS."""
+    """The number of stage rows the form says it sends, at most MAX_CRM_STAGES (the API's
+    stage_map has the same limit)."""
     try:
-        return max(0, min(int(text or 0), MAX_STAGE_ROWS))
+        return max(0, min(int(text or 0), MAX_CRM_STAGES))
     except ValueError:
         return 0
 

@@ -6,12 +6,20 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from salesplan.errors import error_dict
+from salesplan.limits import TooLarge
 from salesplan.planning import PlanInputError
+
+
+class ContentTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus a service's ValidationError or the engine's PlanInputError as a 400
     per field in the caller's language: views let them through instead of catching them."""
-    if isinstance(exc, DjangoValidationError | PlanInputError):
+    if isinstance(exc, TooLarge):  # larger than a limit (salesplan.limits): 413, in words
+        exc = ContentTooLarge(detail=error_dict(exc))
+    elif isinstance(exc, DjangoValidationError | PlanInputError):
         exc = exceptions.ValidationError(detail=error_dict(exc))
     return drf_exception_handler(exc, context)

@@ -8,11 +8,20 @@ from decimal import Decimal
 
 from salesplan.planning.calendar import month_end, month_starts
 from salesplan.planning.i18n import gettext_noop
+from salesplan.planning.limits import (
+    MAX_HISTORY_MONTHS,
+    MAX_PERIOD_MONTHS,
+    MAX_PRODUCTS,
+    MAX_SEASONALITY_KEYS,
+    MAX_STAGES,
+    MAX_TEAM,
+    period_months,
+    period_too_long,
+    too_many,
+)
 from salesplan.planning.types import PlanInput, StageInput
 
-# A plan covers a month, a quarter or a year; two years is the most anyone plans ahead, and it
-# bounds the work of one decomposition (every day of the period is split).
-MAX_PERIOD_MONTHS = 24
+__all__ = ["MAX_PERIOD_MONTHS", "PlanInputError", "stage_errors", "validate_plan"]
 
 
 class PlanInputError(ValueError):
@@ -29,8 +38,12 @@ class PlanInputError(ValueError):
 
 
 def validate_plan(plan: PlanInput) -> None:
-    """Raise PlanInputError listing everything wrong with ``plan``; return if it is fine."""
+    """Raise PlanInputError listing everything wrong with ``plan``; return if it is fine.
+    The sizes come first: a plan over a limit is refused before any other check runs."""
     errors: dict[str, list[str]] = defaultdict(list)
+    _check_sizes(errors, plan)
+    if errors:
+        raise PlanInputError(dict(errors))
     _check_money(errors, plan)
     _check_period(errors, plan)
     _check_stages(errors, plan)
@@ -41,6 +54,25 @@ def validate_plan(plan: PlanInput) -> None:
     _check_history(errors, plan)
     if errors:
         raise PlanInputError(dict(errors))
+
+
+def _check_sizes(errors: dict[str, list[str]], plan: PlanInput) -> None:
+    """The limits of `salesplan.planning.limits`: each costs a len() or a subtraction."""
+    start, end = plan.period_start, plan.period_end
+    if end >= start:
+        problem = period_too_long(period_months(start.year, start.month, end.year, end.month))
+        if problem:
+            errors["period_end"].append(problem)
+    counted = (
+        ("stages", plan.stages, MAX_STAGES),
+        ("team", plan.team, MAX_TEAM),
+        ("product_mix", plan.product_mix, MAX_PRODUCTS),
+        ("seasonality", plan.seasonality or (), MAX_SEASONALITY_KEYS),
+        ("history", plan.history.months if plan.history else (), MAX_HISTORY_MONTHS),
+    )
+    for key, items, limit in counted:
+        if problem := too_many(len(items), limit):
+            errors[key].append(problem)
 
 
 def _number_problem(value: object) -> str | None:
@@ -91,12 +123,7 @@ def _check_period(errors: dict[str, list[str]], plan: PlanInput) -> None:
     start, end = plan.period_start, plan.period_end
     if end < start:
         errors["period_end"].append(gettext_noop("The period cannot end before it starts."))
-    elif (end.year - start.year) * 12 + end.month - start.month >= MAX_PERIOD_MONTHS:
-        # Checked before any day is counted: a period of centuries must cost nothing.
-        errors["period_end"].append(
-            gettext_noop("A plan covers at most two years; split a longer period into plans.")
-        )
-    elif not calendar.working_days(start, end):
+    elif not calendar.working_days(start, end):  # the length was checked first (_check_sizes)
         errors["period_end"].append(
             gettext_noop("The period has no working day; extend it or check the calendar.")
         )
@@ -104,6 +131,9 @@ def _check_period(errors: dict[str, list[str]], plan: PlanInput) -> None:
 
 def _check_stages(errors: dict[str, list[str]], plan: PlanInput) -> None:
     stages = plan.stages
+    if problem := too_many(len(stages), MAX_STAGES):  # nothing else is read of them
+        errors["stages"].append(problem)
+        return
     if len(stages) < 2:
         errors["stages"].append(gettext_noop("A funnel needs at least two stages."))
     seen: set[str] = set()

@@ -193,8 +193,9 @@ def _detail_context(member: Membership, plan: SalesPlan) -> dict[str, Any]:
         view=present(item.decomposition),
         funnel_chart=charts.funnel_chart(item.decomposition),
         daily_chart=charts.daily_chart(item.decomposition),
-        what_if_form=WhatIfForm(stages=item.inputs.stages),
     )
+    if may_create_plans(member):  # a what-if is planning: for the roles that may plan
+        context["what_if_form"] = WhatIfForm(stages=item.inputs.stages)
     return context
 
 
@@ -207,8 +208,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     """Pull a few levers of the saved plan and see every output move; nothing is saved.
-    Reading the plan is enough (as in the API)."""
-    member = require_membership(request)
+    For the roles that may plan, on any plan they read (as in the API)."""
+    member = require_membership(request, may_create_plans)
     plan = _plan(member, pk)
     item = selectors.decompose_plan(plan)
     if item.inputs is None:

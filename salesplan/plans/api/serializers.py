@@ -7,8 +7,23 @@ from rest_framework import serializers
 
 from funnel.api.serializers import StageSerializer
 from funnel.models import Funnel
-from salesplan.api.fields import ScopedPrimaryKeyField
-from salesplan.limits import MAX_INT
+from salesplan.api.fields import (
+    DateField,
+    LimitedDictField,
+    LimitedListField,
+    LimitedListSerializer,
+    ScopedPrimaryKeyField,
+)
+from salesplan.fields import year_in_range
+from salesplan.limits import (
+    MAX_HISTORY_MONTHS,
+    MAX_INT,
+    MAX_PRODUCTS,
+    MAX_SEASONALITY_KEYS,
+    MAX_STAGES,
+    MAX_TEAM,
+    count_message,
+)
 from salesplan.models import Membership, Product, SalesPlan, Team
 from salesplan.plans.snapshot import PLAN_INPUT_FIELDS
 
@@ -23,6 +38,9 @@ class PlanTeamSerializer(serializers.Serializer):
     )
     name = serializers.CharField(source="membership.display_name", read_only=True)
     share = serializers.DecimalField(**SHARE, min_value=0, max_value=1)
+
+    class Meta:
+        list_serializer_class = LimitedListSerializer
 
 
 class PlanProductSerializer(serializers.Serializer):
@@ -47,8 +65,8 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         error_messages={"does_not_exist": _("This team is not in your organization.")},
         help_text="The team whose head of sales may edit the plan; null: the department.",
     )
-    team = PlanTeamSerializer(many=True, required=False, source="members")
-    product_mix = PlanProductSerializer(many=True, required=False)
+    team = PlanTeamSerializer(many=True, required=False, source="members", max_length=MAX_TEAM)
+    product_mix = PlanProductSerializer(many=True, required=False, max_length=MAX_PRODUCTS)
     version = serializers.IntegerField(
         required=False,
         max_value=MAX_INT,
@@ -74,6 +92,8 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at", "pie_version"]
         extra_kwargs = {
+            "period_start": {"validators": [year_in_range]},
+            "period_end": {"validators": [year_in_range]},
             "revenue_target": {"min_value": 0},
             "average_check": {"min_value": 0},
             "cost_per_lead": {"min_value": 0},
@@ -89,13 +109,18 @@ class SalesPlanSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 _('Give weights by month, e.g. {"2027-01-01": "1.2", "2027-02-01": "0.9"}.')
             )
+        if len(value) > MAX_SEASONALITY_KEYS:
+            raise serializers.ValidationError(count_message(len(value), MAX_SEASONALITY_KEYS))
         return value
 
 
 class HistoryMonthSerializer(serializers.Serializer):
-    month = serializers.DateField(help_text="First day of the month.")
-    stages = serializers.DictField(child=serializers.IntegerField(min_value=0))
+    month = DateField(help_text="First day of the month.")
+    stages = LimitedDictField(child=serializers.IntegerField(min_value=0), max_items=MAX_STAGES)
     revenue = serializers.DecimalField(**MONEY, min_value=0)
+
+    class Meta:
+        list_serializer_class = LimitedListSerializer
 
 
 class NormsSerializer(serializers.Serializer):
@@ -111,6 +136,9 @@ class PreviewTeamSerializer(serializers.Serializer):
     share = serializers.DecimalField(**SHARE, min_value=0, max_value=1)
     key = serializers.CharField(max_length=64, required=False)
 
+    class Meta:
+        list_serializer_class = LimitedListSerializer
+
 
 class PreviewProductSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
@@ -123,30 +151,35 @@ class PreviewProductSerializer(serializers.Serializer):
         max_digits=5, decimal_places=2, required=False, allow_null=True
     )
 
+    class Meta:
+        list_serializer_class = LimitedListSerializer
+
 
 class PlanPreviewSerializer(serializers.Serializer):
     """A plan decomposed without saving: stages inline (or a saved funnel's), team by name."""
 
     revenue_target = serializers.DecimalField(**MONEY)
     average_check = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
+    period_start = DateField()
+    period_end = DateField()
     cost_per_lead = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     cost_per_target_lead = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     gross_margin_target = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    stages = StageSerializer(many=True, required=False)
+    stages = StageSerializer(many=True, required=False, max_length=MAX_STAGES)
     funnel = ScopedPrimaryKeyField(
         Funnel,
         required=False,
         error_messages={"does_not_exist": _("This funnel is not in your organization.")},
     )
-    team = PreviewTeamSerializer(many=True, required=False)
-    product_mix = PreviewProductSerializer(many=True, required=False)
+    team = PreviewTeamSerializer(many=True, required=False, max_length=MAX_TEAM)
+    product_mix = PreviewProductSerializer(many=True, required=False, max_length=MAX_PRODUCTS)
     norms = NormsSerializer(required=False)
-    seasonality = serializers.DictField(
-        child=serializers.DecimalField(**SHARE, min_value=0), required=False
+    seasonality = LimitedDictField(
+        child=serializers.DecimalField(**SHARE, min_value=0),
+        required=False,
+        max_items=MAX_SEASONALITY_KEYS,
     )
-    history = HistoryMonthSerializer(many=True, required=False)
+    history = HistoryMonthSerializer(many=True, required=False, max_length=MAX_HISTORY_MONTHS)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("stages") and not attrs.get("funnel"):
@@ -160,13 +193,17 @@ class NewMemberSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     key = serializers.CharField(max_length=64, required=False)
 
+    class Meta:
+        list_serializer_class = LimitedListSerializer
+
 
 class WhatIfSerializer(serializers.Serializer):
     """Levers to pull; the rest of the plan stays as saved."""
 
-    conversion_pp = serializers.DictField(
+    conversion_pp = LimitedDictField(
         child=serializers.DecimalField(max_digits=7, decimal_places=3),
         required=False,
+        max_items=MAX_STAGES,
         help_text='Stage name → change in percentage points, e.g. {"Meeting held": "5"}.',
     )
     average_check_pct = serializers.DecimalField(
@@ -176,13 +213,17 @@ class WhatIfSerializer(serializers.Serializer):
     revenue_target_pct = serializers.DecimalField(max_digits=7, decimal_places=3, required=False)
     cost_per_lead = serializers.DecimalField(**MONEY, required=False, min_value=0)
     cost_per_lead_pct = serializers.DecimalField(max_digits=7, decimal_places=3, required=False)
-    add_members = NewMemberSerializer(many=True, required=False)
-    remove_members = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Membership ids to drop."
+    add_members = NewMemberSerializer(many=True, required=False, max_length=MAX_TEAM)
+    remove_members = LimitedListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=MAX_TEAM,
+        help_text="Membership ids to drop.",
     )
-    team_shares = serializers.DictField(
+    team_shares = LimitedDictField(
         child=serializers.DecimalField(**SHARE),
         required=False,
+        max_items=MAX_TEAM,
         help_text="Key (membership id or new member's key) → share; shares add up to 1.",
     )
 

@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from salesplan.access import may_plan_for, plans_queryset
+from salesplan.access import may_create_plans, may_plan_for, plans_queryset
 from salesplan.api.mixins import (
     CONFLICT_RESPONSES,
     IF_MATCH,
@@ -79,7 +79,9 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
 
     serializer_class = SalesPlanSerializer
     permission_classes = [CanEditPlans]
-    read_actions = frozenset({"preview", "what_if"})
+    # A what-if reads the plan (any plan the member sees); it and a preview are planning,
+    # for the roles that may plan (CanEditPlans counts a preview as a write; what_if below).
+    read_actions = frozenset({"what_if"})
 
     def base_queryset(self):
         return selectors.with_inputs(plans_queryset())
@@ -189,6 +191,8 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def what_if(self, request: Request, pk: str | None = None) -> Response:
         """Changed inputs in (conversion ±pp, average check ±%, team…), the new plan and the
         difference of every output out. Nothing is saved; reading the plan is enough."""
+        if not may_create_plans(self.membership):
+            raise PermissionDenied(gettext("Only the owner or a head of sales may plan."))
         plan = self.get_object()
         serializer = WhatIfSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from funnel.models import Funnel
 from salesplan.access import scoped
 from salesplan.fields import (
+    DateField,
     LocalizedDecimalField,
     MoneyField,
     date_widget,
@@ -32,6 +33,7 @@ from salesplan.models import (
 from salesplan.planning import History
 from salesplan.planning.calendar import month_starts
 from salesplan.planning.calendar import period_end as period_end_of
+from salesplan.planning.limits import period_months, period_too_long
 from salesplan.planning.whatif import equal_shares
 from salesplan.plans.forms.layout import MAX_SEASON_MONTHS, PlanFormLayout
 from salesplan.plans.snapshot import PLAN_INPUT_FIELDS, MixItem, TeamShare, history_from_json
@@ -66,8 +68,8 @@ class PlanForm(PlanFormLayout, forms.Form):
     )
     status = forms.ChoiceField(choices=PlanStatus.choices, label=_("Status"))
     period_kind = forms.ChoiceField(choices=PeriodKind.choices, label=_("Period"))
-    period_start = forms.DateField(label=_("Period start"), widget=date_widget())
-    period_end = forms.DateField(
+    period_start = DateField(label=_("Period start"), widget=date_widget())
+    period_end = DateField(
         label=_("Period end"),
         required=False,
         widget=date_widget(),
@@ -198,9 +200,12 @@ class PlanForm(PlanFormLayout, forms.Form):
         return data
 
     def season_months(self) -> list[date]:
-        """The first days of the period's months (empty until the period is known)."""
+        """The first days of the period's months (empty until the period is known, and for a
+        period over the limit: the engine refuses it without counting its months)."""
         start, end = self.cleaned_data.get("period_start"), self.cleaned_data.get("period_end")
         if not start or not end or end < start:
+            return []
+        if period_too_long(period_months(start.year, start.month, end.year, end.month)):
             return []
         return month_starts(start, end)[:MAX_SEASON_MONTHS]
 
