@@ -358,6 +358,9 @@ class ImportJob(models.Model):
     class Status(models.TextChoices):
         PREVIEW = "preview", _("preview")
         CHECKING = "checking", _("checking")
+        # Confirmed, not yet taken by the queue (the broker did not answer): the sweep
+        # (funnel.services.jobs.jobs_sweep) queues it once the broker is back.
+        WAITING = "waiting", _("waiting for the queue")
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
@@ -404,9 +407,24 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: set when the job is queued and on every chunk it reads; a running
+    # job silent for JOB_STALE_AFTER_S lost its worker and the sweep starts it again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Runs started (imports and checks alike); after JOB_MAX_ATTEMPTS the sweep gives up.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The language of who confirmed it: a restarted job writes its messages in it too.
+    language = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The sweep's look-up: the few jobs between confirmation and their end.
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(status__in=["checking", "waiting", "queued", "running"]),
+                name="importjob_unfinished",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.original_name

@@ -4,7 +4,7 @@ from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import translation
 
-from funnel.services import import_checks, imports, webhooks
+from funnel.services import import_checks, imports, jobs, webhooks
 
 # A webhook is a handful of leads (and one Bitrix24 REST call, 10 s at most): a minute is
 # plenty, and a stuck one must not hold a worker.
@@ -63,3 +63,10 @@ def process_webhook(self: Task, record_id: int) -> str:
 def sweep_webhooks() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): queue again the webhooks left waiting."""
     return webhooks.records_sweep()
+
+
+@shared_task(name="funnel.sweep_jobs", ignore_result=True, time_limit=WEBHOOK_TIME_LIMIT_S)
+def sweep_jobs() -> dict[str, int]:
+    """Every minute (CELERY_BEAT_SCHEDULE): queue the imports waiting for the queue, start
+    again those whose worker was lost (funnel.services.jobs)."""
+    return vars(jobs.jobs_sweep())

@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/run-again/", imports.import_run_again, name="import_run_again"),
     path("imports/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
     path("settings/identities/", identities.identity_list, name="identity_list"),
     path("settings/identities/person/", identities.person_link, name="identity_person"),

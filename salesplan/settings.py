@@ -163,12 +163,50 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TIMEZONE = "Europe/Moscow"
+# A broker that does not answer fails a publish in about this long (connect, one quick retry)
+# instead of Celery's default ~20 s of retries: the request answers 503 at once and what it
+# stored waits for the sweeps (salesplan.queue.QueueUnavailable).
+BROKER_TIMEOUT_S = float(os.environ.get("BROKER_TIMEOUT_S") or 1)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_S
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_S,
+    # A worker's blocking read waits 1 s at a time (kombu's polling), well under this.
+    "socket_timeout": max(BROKER_TIMEOUT_S, 5.0),
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_TIMEOUT_S
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
+# Jobs that recover (funnel.services.jobs): a running import or check silent (no chunk read,
+# no heartbeat) for JOB_STALE_AFTER_S lost its worker, and the sweep starts it again, up to
+# JOB_MAX_ATTEMPTS runs, then fails it with the reason and a "Run again" button. The final
+# write is one transaction with no heartbeat inside: 1,000,000 leads take ~2.5 min here, so
+# the default leaves room (and a second run would only find every row unchanged).
+JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", 600)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# How often beat asks a worker for a sign of life (/healthz: "late" after three missed).
+WORKER_HEARTBEAT_S = env_int("WORKER_HEARTBEAT_S", 30)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Webhooks whose job was never queued (the broker was down) or whose retry was lost.
     "funnel.sweep_webhooks": {
         "task": "funnel.sweep_webhooks",
         "schedule": 60.0,
         "options": {"expires": 55},  # a missed minute is not worth running late
+    },
+    # Imports waiting for the queue, and running ones whose worker was lost.
+    "funnel.sweep_jobs": {
+        "task": "funnel.sweep_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "salesplan.worker_heartbeat": {
+        "task": "salesplan.worker_heartbeat",
+        "schedule": float(WORKER_HEARTBEAT_S),
+        "options": {"expires": WORKER_HEARTBEAT_S},
     },
 }
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from salesplan import accounts, selectors, services
+from salesplan import accounts, queue, selectors, services
 from salesplan.access import (
     SESSION_ORGANIZATION_KEY,
     access_object,
@@ -260,7 +260,8 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when every backing service answers; 503 naming what is down."""
+    """200 when every backing service answers; 503 naming what is down. `worker`: the
+    Celery worker's last heartbeat (reported, not a reason for 503: the web still serves)."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -276,9 +277,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["redis"] = f"down: {error.__class__.__name__}"
     else:
         checks["redis"] = "not configured (tasks run inline)"
+    checks["broker"] = queue.broker_state()
     down = [name for name, state in checks.items() if state.startswith("down")]
     return JsonResponse(
-        {"status": "down" if down else "ok", "down": down, "checks": checks},
+        {
+            "status": "down" if down else "ok",
+            "down": down,
+            "checks": checks,
+            "worker": queue.worker_state(),
+        },
         status=503 if down else 200,
     )
 

@@ -2,11 +2,7 @@
 skips with the reason on a bare laptop, and fails instead when REQUIRE_SERVICES=1 (CI)."""
 
 import os
-import shutil
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +10,6 @@ from typing import Any
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -22,10 +17,10 @@ from rest_framework.test import APIClient
 from salesplan.celery import app as celery_app
 from salesplan.models import Role
 from tests.factories import PASSWORD, FunnelFactory, MembershipFactory, OrganizationFactory
+from tests.workers import Workers
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-WORKER_START_TIMEOUT_S = 60
 
 
 def service_missing(reason: str) -> None:
@@ -158,76 +153,18 @@ def redis_url() -> str:
     return url
 
 
-def _database_url_for_worker() -> str:
-    params = connection.settings_dict
-    if params["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{params['NAME']}"
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    user = params.get("USER") or ""
-    secret = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    return f"postgres://{user}{secret}@{host}:{port}/{params['NAME']}"
+@pytest.fixture
+def celery_workers(redis_url, transactional_db) -> Iterator[Workers]:
+    """Real Celery worker processes on the test database and a queue of their own: start
+    them with `.start()`, kill one with `.kill(process)`; all are stopped at the end."""
+    with Workers(redis_url).routed() as workers:
+        yield workers
 
 
 @pytest.fixture
-def celery_worker(redis_url, transactional_db) -> Iterator[subprocess.Popen]:
+def celery_worker(celery_workers) -> subprocess.Popen:
     """A real Celery worker process on the test database and a queue of its own."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_worker(),
-        "REDIS_URL": redis_url,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        # The worker reads the files the test stored (e.g. an uploaded export).
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    process = subprocess.Popen(
-        [
-            celery_bin,
-            "-A",
-            "salesplan",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@localhost",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    previous = (celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
-    celery_app.conf.task_default_queue = queue
-    celery_app.conf.task_always_eager = False
-    deadline = time.monotonic() + WORKER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        replies = celery_app.control.ping(timeout=1, destination=[f"{queue}@localhost"]) or []
-        if replies:
-            break
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"Celery worker exited early:\n{output}")
-    else:
-        process.kill()
-        pytest.fail("Celery worker did not answer a ping in time")
-    try:
-        yield process
-    finally:
-        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    return celery_workers.start()
 
 
 @pytest.fixture(scope="session")

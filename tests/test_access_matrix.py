@@ -250,6 +250,13 @@ API_MATRIX = [
     ("get", "/api/v1/imports/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
     ("get", "/api/v1/imports/{import_job}/", None, statuses(200, editors=EDIT_SETTINGS)),
     ("get", "/api/v1/imports/{import_job}/preview/", None, statuses(200, editors=EDIT_SETTINGS)),
+    # an editor reaches the job, which is not failed (400); no one else reaches it at all
+    (
+        "post",
+        "/api/v1/imports/{import_job}/run-again/",
+        None,
+        statuses(400, editors=EDIT_SETTINGS),
+    ),
     (
         "get",
         "/api/v1/webhook-records/",

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from funnel import importers
 from funnel.models import Funnel, ImportJob
 from funnel.selectors import error_report
-from funnel.services import import_checks, imports
+from funnel.services import import_checks, imports, jobs
 from salesplan.api.fields import LimitedDictField, ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import ManagesImports
@@ -113,6 +113,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "heartbeat_at",
+            "attempts",
         ]
         read_only_fields = fields
 
@@ -128,6 +130,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         path = f"/api/v1/imports/{job.pk}/errors/"
         return request.build_absolute_uri(path) if request else path
+
+
+# A job is queued (202), or kept waiting for a queue that is down (503, `queue_unavailable`).
+QUEUED_RESPONSES = {202: ImportJobSerializer, 503: OpenApiTypes.OBJECT}
 
 
 class ImportViewSet(
@@ -182,14 +188,16 @@ class ImportViewSet(
             status=status.HTTP_202_ACCEPTED,
         )
 
-    @extend_schema(request=ImportSettingsSerializer, responses={202: ImportJobSerializer})
+    @extend_schema(request=ImportSettingsSerializer, responses=QUEUED_RESPONSES)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
-        """Start the import with the detected (or overridden) mapping."""
+        """Start the import with the detected (or overridden) mapping. 503 when the job
+        queue is down: the job is kept "waiting" (for the queue) and starts by itself once the
+        queue is back."""
         job = self.get_object()
         return self._accepted(imports.import_confirm(job=job, settings=self._settings(request)))
 
-    @extend_schema(request=ImportSettingsSerializer, responses={202: ImportJobSerializer})
+    @extend_schema(request=ImportSettingsSerializer, responses=QUEUED_RESPONSES)
     @action(detail=True, methods=["post"])
     def check(self, request: Request, pk: str | None = None) -> Response:
         """Count what the import would change with these settings, writing nothing: the job's
@@ -198,6 +206,15 @@ class ImportViewSet(
         errors, and a warning when amounts look like another currency. Confirm at any time."""
         job = self.get_object()
         return self._accepted(imports.import_check(job=job, settings=self._settings(request)))
+
+    @extend_schema(request=None, responses=QUEUED_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="run-again")
+    def run_again(self, request: Request, pk: str | None = None) -> Response:
+        """Start a failed import again with the settings it was confirmed with (e.g. after
+        its worker was lost JOB_MAX_ATTEMPTS times), or queue a job waiting for the queue
+        now. 400 for any other job; 503 when the queue is down (the job then waits for it
+        and starts by itself once it is back)."""
+        return self._accepted(jobs.import_run_again(job=self.get_object()))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from funnel import importers
 from funnel.ingest.preview import SAMPLE_ROWS, Changes, TableChanges
 from funnel.models import ImportJob
+from funnel.services import jobs
 from funnel.services.imports import file_info, loader_for, stage_file
 from salesplan.formatting import format_money, format_number
 from salesplan.models import Membership
@@ -34,10 +35,7 @@ FLAGS = ("is_target", "is_new_client")
 def import_check_run(*, job_id: int, token: str) -> None:
     """Run the check queued with `token`; a later check or a confirmation supersedes it (its
     findings are then dropped). Nothing is written but the findings."""
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status=ImportJob.Status.CHECKING, changes__token=token
-    ).update(started_at=timezone.now(), processed_rows=0)
-    if claimed != 1:
+    if not jobs.claim_check(job_id, token):
         return
     job = ImportJob.objects.select_related("organization", "funnel").get(pk=job_id)
     try:

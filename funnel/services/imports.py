@@ -23,7 +23,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,12 +32,11 @@ from funnel.importers import FileInfo, currencies
 from funnel.ingest.loader import Loader
 from funnel.ingest.schema import LOST, WON, RowError
 from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageMapping
-from funnel.services import identities
+from funnel.services import identities, jobs
 from funnel.stage_map import our_stage, resolve_stage_map
 from salesplan.limits import TooLarge
 from salesplan.models import Membership
 from salesplan.output import spreadsheet_row
-from salesplan.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -337,13 +335,25 @@ def import_confirm(
             defaults={"mapping": job.mapping},
         )
     _remember_stage_map(job, stages)
-    job.status = ImportJob.Status.QUEUED
-    job.save(update_fields=SETTINGS_FIELDS)
+    # "Waiting for the queue" until the broker takes it (funnel.services.jobs): a broker
+    # that is down raises QueueUnavailable (503) and the sweep queues the job later.
+    job.status = ImportJob.Status.WAITING
+    _restart(job)
+    job.save(update_fields=[*SETTINGS_FIELDS, *RESTART_FIELDS])
     if wait:
         import_run(job_id=job.pk)
     else:
-        enqueue("funnel.run_import", job.pk, translation.get_language() or "ru")
+        jobs.queue_import(job)
     return job
+
+
+RESTART_FIELDS = ["heartbeat_at", "attempts", "language"]
+
+
+def _restart(job: ImportJob) -> None:
+    job.heartbeat_at = timezone.now()
+    job.attempts = 0
+    job.language = translation.get_language() or job.language
 
 
 def import_check(*, job: ImportJob, settings: ImportSettings | None = None) -> ImportJob:
@@ -355,18 +365,18 @@ def import_check(*, job: ImportJob, settings: ImportSettings | None = None) -> I
     job.changes = {"token": uuid.uuid4().hex}
     job.processed_rows = 0
     job.started_at = None
-    job.save(update_fields=[*SETTINGS_FIELDS, "changes", "processed_rows", "started_at"])
-    enqueue("funnel.check_import", job.pk, job.changes["token"], translation.get_language() or "ru")
+    _restart(job)
+    job.save(
+        update_fields=[*SETTINGS_FIELDS, *RESTART_FIELDS, "changes", "processed_rows", "started_at"]
+    )
+    jobs.queue_check(job)
     return job
 
 
 def import_run(*, job_id: int) -> None:
     """Claim the job (a conditional UPDATE, so two workers never run it twice), parse and
     stage it chunk by chunk with progress, then write everything in one transaction."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now(), processed_rows=0
-    )
-    if claimed != 1:
+    if not jobs.claim_import(job_id):
         return
     job = ImportJob.objects.select_related("organization", "funnel").get(pk=job_id)
     try:
@@ -412,7 +422,7 @@ def stage_file(
         if chunk.payments is not None:  # a won deal's further product lines
             loader.add("payments", chunk.payments)
         errors.extend(chunk.errors)
-        ImportJob.objects.filter(pk=job.pk).update(processed_rows=F("processed_rows") + chunk.rows)
+        jobs.beat(job.pk, rows=chunk.rows)
     return errors
 
 
@@ -443,7 +453,9 @@ def _run(job: ImportJob) -> None:
             )
             return
         ImportJob.objects.filter(pk=job.pk).update(
-            message=_("Writing to the database…"), processed_rows=info.total_rows
+            message=_("Writing to the database…"),
+            processed_rows=info.total_rows,
+            heartbeat_at=timezone.now(),
         )
         with transaction.atomic():
             result = loader.finish()
@@ -471,13 +483,13 @@ def jobs_interrupted() -> tuple[int, int]:
     of the web process, which dies with it): a queued or running import fails with the reason,
     a check is reopened. Returns (imports failed, checks reopened)."""
     failed = ImportJob.objects.filter(
-        status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+        status__in=(ImportJob.Status.WAITING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
     ).update(
         status=ImportJob.Status.FAILED,
         finished_at=timezone.now(),
         message=_(
             "The import was interrupted: the server stopped while it ran. Nothing of it was "
-            "written; upload the file again."
+            "written; run it again."
         ),
     )
     reopened = ImportJob.objects.filter(status=ImportJob.Status.CHECKING).update(

@@ -15,11 +15,12 @@ from funnel.forms import UploadForm
 from funnel.models import ImportJob
 from funnel.selectors import access_import, error_report
 from funnel.selectors import import_list as jobs_of
-from funnel.services import import_checks, imports
+from funnel.services import import_checks, imports, jobs
 from salesplan.access import may_edit_settings, require_membership
 from salesplan.errors import error_lines
 from salesplan.limits import MAX_CRM_STAGES, TooLarge
 from salesplan.models import CURRENCY_CHOICES
+from salesplan.queue import QueueUnavailable, queue_unavailable_message
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
@@ -138,7 +139,30 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         for message in error_lines(error):
             messages.error(request, message)
+    except QueueUnavailable:
+        return _queue_down(request, pk)
     return redirect("import_detail", pk=job.pk)
+
+
+@require_POST
+def import_run_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """The "Run again" button of a failed import ("Queue it now" of a waiting one)."""
+    try:
+        jobs.import_run_again(job=_job(request, pk))
+    except ValidationError as error:
+        for message in error_lines(error):
+            messages.error(request, message)
+    except QueueUnavailable:
+        return _queue_down(request, pk)
+    return redirect("import_detail", pk=pk)
+
+
+def _queue_down(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's page with the reason, as a 503: the job is kept, waiting for the queue."""
+    messages.error(request, queue_unavailable_message())
+    response = import_detail(request, pk)
+    response.status_code = 503
+    return response
 
 
 def _stage_count(text: str | None) -> int:
@@ -157,6 +181,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
         request, "imports/_progress.html", {"job": job, "progress": imports.progress(job)}
     )
     if job.status not in (
+        ImportJob.Status.WAITING,
         ImportJob.Status.QUEUED,
         ImportJob.Status.RUNNING,
         ImportJob.Status.CHECKING,

@@ -8,6 +8,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from salesplan.errors import error_dict
 from salesplan.limits import TooLarge
 from salesplan.planning import PlanInputError
+from salesplan.queue import QueueUnavailable, queue_unavailable_message
 
 
 class ContentTooLarge(exceptions.APIException):
@@ -22,4 +23,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = ContentTooLarge(detail=error_dict(exc))
     elif isinstance(exc, DjangoValidationError | PlanInputError):
         exc = exceptions.ValidationError(detail=error_dict(exc))
+    elif isinstance(exc, QueueUnavailable):  # the broker is down: kept, queued by a sweep
+        return Response(
+            {"detail": queue_unavailable_message(), "code": "queue_unavailable"},
+            status=503,
+            headers={"Retry-After": "60"},  # the sweeps run every minute
+        )
     return drf_exception_handler(exc, context)
