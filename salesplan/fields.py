@@ -112,9 +112,10 @@ def share_percent_field(label: str) -> PercentField:
         min_value=Decimal(0),
         max_value=HUNDRED,
         label=label,
+        # Django fills these in with the limit (`%`-formatting): a percent sign is "%%".
         error_messages={
-            "min_value": _("A share is between 0 and 100 %."),
-            "max_value": _("A share is between 0 and 100 %."),
+            "min_value": _("A share is between 0 and 100 %%."),
+            "max_value": _("A share is between 0 and 100 %%."),
         },
     )
     field.widget.attrs["class"] = "share"

@@ -305,7 +305,8 @@ REST_FRAMEWORK = {
         "token": os.environ.get("API_THROTTLE_TOKEN", "10/minute"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["salesplan.api.permissions.IsOrganizationMember"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every operation documents its error answers too (400, 401, 403, 404, 413, 429, ...).
+    "DEFAULT_SCHEMA_CLASS": "salesplan.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "salesplan.api.exceptions.exception_handler",
@@ -325,6 +326,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI links from what a create or a list returns to the operations on that object.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "salesplan.api.schema.add_links",
+    ],
 }
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

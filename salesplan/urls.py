@@ -59,6 +59,8 @@ api_urlpatterns = [
 
 # --- pages --------------------------------------------------------------------------------------
 
+handler404 = "salesplan.api.exceptions.page_not_found"  # JSON under /api/
+
 urlpatterns = [
     path(
         "login/",

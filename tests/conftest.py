@@ -3,6 +3,7 @@ skips with the reason on a bare laptop, and fails instead when REQUIRE_SERVICES=
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,27 @@ from rest_framework.test import APIClient
 
 from salesplan.celery import app as celery_app
 from salesplan.models import Role
+from tests import fuzzing
 from tests.factories import PASSWORD, FunnelFactory, MembershipFactory, OrganizationFactory
 from tests.workers import Workers
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+FUZZ_STARTED = pytest.StashKey[float]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[FUZZ_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The fuzzers' counts (tests/fuzzing.py): requests tried and 5xx seen, per suite."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller sums them up
+        return
+    for line in fuzzing.summary(since=config.stash[FUZZ_STARTED]):
+        terminalreporter.write_line(line)
 
 
 def service_missing(reason: str) -> None:

@@ -28,6 +28,7 @@ from salesplan.api.mixins import (
     expected_version,
 )
 from salesplan.api.permissions import IsOrganizationMember
+from salesplan.api.schema import error_responses
 from salesplan.limits import MAX_ID, MAX_INT
 from salesplan.models import Membership, SalesPlan
 
@@ -117,7 +118,9 @@ class SplitSerializer(serializers.Serializer):
     partial_update=extend_schema(
         parameters=[IF_MATCH],
         responses={200: ResponsibilitySerializer, **CONFLICT_RESPONSES},
-    )
+    ),
+    create=extend_schema(responses={201: ResponsibilitySerializer, **error_responses(409)}),
+    destroy=extend_schema(responses={204: None, **error_responses(409)}),
 )
 class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     """Who owns which metric of the plan. Writes: the plan's editors; each write bumps the
@@ -185,7 +188,10 @@ class ResponsibilityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             return _conflict(stale)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=SplitSerializer, responses=ResponsibilitySerializer(many=True))
+    @extend_schema(
+        request=SplitSerializer,
+        responses={200: ResponsibilitySerializer(many=True), **error_responses(409)},
+    )
     @action(detail=True, methods=["post"], pagination_class=None)
     def split(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Replace the team split below this responsibility; shares should add up to 1
@@ -240,7 +246,7 @@ class PieResetView(PlanScopedMixin, APIView):
 
     permission_classes = [IsOrganizationMember]
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **error_responses(409)})
     def post(self, request: Request, plan_pk: int) -> Response:
         self.check_can_edit()
         expected = expected_version(request, "pie_version")

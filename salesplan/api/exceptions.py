@@ -1,6 +1,8 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,3 +32,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers={"Retry-After": "60"},  # the sweeps run every minute
         )
     return drf_exception_handler(exc, context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: an address under /api/ that names nothing (e.g. /api/v1/integrations/x/,
+    whose id must be a number) answers the API's JSON 404 (the Error body of the schema), not
+    the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": exceptions.NotFound.default_detail}, status=404)
+    return defaults.page_not_found(request, exception)
