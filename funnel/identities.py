@@ -36,15 +36,18 @@ BITRIX_SOURCES = {
 }
 BUILT_IN_CHANNELS = {Source.BITRIX24: BITRIX_SOURCES}
 _SPACES = re.compile(r"\s+")
+# A key is stored (Identity.key) and compared: cut to the column, on every path alike (a name
+# of 300 characters may fold longer: "ß" is "ss").
+KEY_CHARS = Identity._meta.get_field("key").max_length
 
 
 def person_key(text: str) -> str:
     """How people's names and ids are compared: spacing and case do not matter."""
-    return _SPACES.sub(" ", str(text)).strip().casefold()
+    return _SPACES.sub(" ", str(text)).strip().casefold()[:KEY_CHARS]
 
 
 def channel_key(text: str) -> str:
-    return _SPACES.sub(" ", str(text)).strip().casefold()
+    return _SPACES.sub(" ", str(text)).strip().casefold()[:KEY_CHARS]
 
 
 def crm_person(source: str, user_id: str) -> str:
