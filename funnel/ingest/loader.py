@@ -49,6 +49,9 @@ from salesplan.models import Organization
 
 # Rows per executemany batch on SQLite (development only; PostgreSQL streams COPY).
 SQLITE_BATCH_ROWS = 5_000
+# Below this many new leads a load never refreshes the leads table's statistics (see
+# Loader._refresh_lead_statistics): a small file's joins are cheap whatever the plan.
+ANALYZE_AFTER_LEADS = 5_000
 
 
 @dataclass
@@ -247,6 +250,7 @@ class Loader:
                     self.staged["leads"] - leads["inserted"] - leads["updated"] - len(refused), 0
                 )
                 result.counts["leads"] = leads
+                self._refresh_lead_statistics(cursor, leads["inserted"])
                 result.counts["stage_events"] = self._upsert(
                     cursor, IMPLIED_EVENTS_SQL, "funnel_stageevent", params
                 )
@@ -274,6 +278,22 @@ class Loader:
         with connection.cursor() as cursor:
             for kind in STAGING:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._table(kind)}")
+
+    def _refresh_lead_statistics(self, cursor: Any, inserted: int) -> None:
+        """ANALYZE the leads table when this load at least doubled what the planner knows of
+        it (a new organization's first big file, or a fresh install): the stage events and
+        payments that follow join every staged row to the leads just written, and with
+        statistics saying "nearly empty" PostgreSQL picks a nested loop over a sequential scan,
+        quadratic in the file (seen: a 20,000-lead file on a database whose leads table was
+        analysed empty). ANALYZE sees this transaction's own rows; its lock (SHARE UPDATE
+        EXCLUSIVE, held to commit) only keeps another load's ANALYZE waiting, never a read or
+        a write, and a mature database rarely needs it."""
+        if self.vendor != "postgresql" or inserted < ANALYZE_AFTER_LEADS:
+            return
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'funnel_lead'::regclass")
+        known = max(float(cursor.fetchone()[0]), 0.0)
+        if inserted > known:
+            cursor.execute("ANALYZE funnel_lead")
 
     def _update_insert(
         self, cursor: Any, update: str, insert: str, params: dict[str, Any]

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from funnel.ingest.loader import Loader, load_frames
 from funnel.models import Lead, Payment, Spend, StageEvent
@@ -139,3 +139,24 @@ def test_chunks_stream_through_one_loader(organization, funnel):
         result = loader.finish()
     assert result.counts["leads"]["inserted"] == 30
     assert StageEvent.objects.count() == sum((i % 5) + 1 for i in range(30))
+
+
+def test_a_load_that_outgrows_what_the_planner_knows_refreshes_the_statistics(
+    organization, funnel, monkeypatch
+):
+    # A first big file joins every staged row to the leads it just wrote: with statistics that
+    # say "empty", PostgreSQL plans a nested loop over a sequential scan (quadratic).
+    if connection.vendor != "postgresql":
+        pytest.skip("statistics are PostgreSQL's (CI runs this on PostgreSQL)")
+    monkeypatch.setattr("funnel.ingest.loader.ANALYZE_AFTER_LEADS", 3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE funnel_lead")  # the planner now knows the table as empty
+    leads = frame("leads", [lead(2, str(n), 2) for n in range(1, 6)])
+    with transaction.atomic():
+        load_frames(
+            organization=organization, funnel=funnel, source="file", frames={"leads": leads}
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'funnel_lead'::regclass")
+            known = cursor.fetchone()[0]
+    assert known >= 5  # analysed inside the load, its own rows counted
