@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from salesplan.errors import error_dict
-from salesplan.fields import LocalizedDecimalField, MoneyField, date_widget
+from salesplan.fields import DateField, LocalizedDecimalField, MoneyField, date_widget
 from salesplan.models import CURRENCY_CHOICES, Invitation, Membership, Organization, Role, Team
 from salesplan.services import normalize_email
 
@@ -178,7 +178,7 @@ class ProductForm(forms.Form):
 class CalendarDayForm(forms.Form):
     WORKING, DAY_OFF = "working", "off"
 
-    date = forms.DateField(label=_("Date"), widget=date_widget())
+    date = DateField(label=_("Date"), widget=date_widget())
     kind = forms.ChoiceField(
         label=_("The day is"),
         choices=[(WORKING, _("a working day")), (DAY_OFF, _("a day off"))],

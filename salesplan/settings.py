@@ -14,6 +14,8 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from salesplan.limits import MAX_REQUEST_BODY_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 (VAR_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
@@ -281,6 +283,9 @@ MEDIA_URL = "media/"
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 50)
 IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 500)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
+# A request body Django reads into memory (forms, webhooks; files apart): a larger one is a 400,
+# a larger JSON body a 413 (salesplan.api.parsers).
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -307,6 +312,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["salesplan.api.permissions.IsOrganizationMember"],
     # Every operation documents its error answers too (400, 401, 403, 404, 413, 429, ...).
     "DEFAULT_SCHEMA_CLASS": "salesplan.api.schema.AutoSchema",
+    # Ours: bodies bounded in size and nesting (salesplan.limits); forms as DRF reads them.
+    "DEFAULT_PARSER_CLASSES": [
+        "salesplan.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "salesplan.api.exceptions.exception_handler",

@@ -59,6 +59,7 @@ api_urlpatterns = [
 
 # --- pages --------------------------------------------------------------------------------------
 
+handler400 = "salesplan.views.bad_request"  # a 400 says why, in the user's language
 handler404 = "salesplan.api.exceptions.page_not_found"  # JSON under /api/
 
 urlpatterns = [

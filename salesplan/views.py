@@ -12,7 +12,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    ValidationError,
+)
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +36,7 @@ from salesplan.access import (
     memberships_of,
     require_membership,
 )
+from salesplan.api.fields import too_big_for_an_id
 from salesplan.fields import month_from
 from salesplan.forms import (
     CalendarDayForm,
@@ -250,7 +256,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
-    wanted = request.POST.get("organization")
+    wanted = request.POST.get("organization", "")
+    if not wanted.isdigit() or too_big_for_an_id(wanted):
+        raise BadRequest(_("Choose one of your organizations from the list."))
     membership = memberships_of(request.user).filter(organization_id=wanted).first()
     if membership is not None:
         request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id
@@ -335,7 +343,10 @@ def calendar(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The calendar is updated."))
                 return redirect(f"{request.path}?month={form.cleaned_data['date']:%Y-%m}")
-    first = month_from(request.GET.get("month"), timezone.localdate())
+    try:
+        first = month_from(request.GET.get("month"), timezone.localdate())
+    except ValidationError as error:
+        raise BadRequest(error.messages[0]) from error
     last = month_end(first)
     context = {
         "days": selectors.calendar_day_list(organization=organization),
@@ -358,3 +369,17 @@ def calendar_day_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.calendar_day_delete(calendar_day=day)
     messages.success(request, _("The day follows the production calendar again."))
     return redirect(f"{reverse('calendar')}?month={month:%Y-%m}")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page (handler400). A BadRequest a view raises carries a message written for the
+    user; a body too large or with too many fields gets its own; anything else a general one."""
+    if isinstance(exception, RequestDataTooBig):
+        message = _("The form is too large to send.")
+    elif isinstance(exception, TooManyFieldsSent):
+        message = _("The form has too many fields to send.")
+    elif type(exception) is BadRequest and exception.args:
+        message = str(exception)
+    else:
+        message = _("The request could not be understood.")
+    return render(request, "400.html", {"message": message}, status=400)

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +18,7 @@ from funnel.selectors import error_report
 from funnel.services import import_checks, imports, jobs
 from salesplan.api.fields import LimitedDictField, ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.parsers import JSONParser
 from salesplan.api.permissions import ManagesImports
 from salesplan.limits import MAX_CELL_CHARS, MAX_CRM_STAGES
 

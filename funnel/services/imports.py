@@ -119,11 +119,19 @@ def import_create(
     )
     job.file.save(job.original_name, uploaded, save=False)
     try:
-        info = importers.inspect_file(_path(job), filename=job.original_name)
+        return _inspect_new(job, membership=membership, preset=preset)
     except importers.ImportFileError as error:
         job.file.delete(save=False)
         refusal = TooLarge if isinstance(error, importers.FileTooLarge) else ValidationError
         raise refusal({"file": [str(error)]}) from error
+    except Exception:  # whatever else went wrong, an upload that is no job leaves no file
+        job.file.delete(save=False)
+        raise
+
+
+def _inspect_new(job: ImportJob, *, membership: Membership, preset: str | None) -> ImportJob:
+    """The stored upload inspected: what it is, its mapping and stages; the job saved."""
+    info = importers.inspect_file(_path(job), filename=job.original_name)
     job.preset = preset or importers.detect_preset(info.headers)
     job.source = PRESET_SOURCES.get(job.preset, Source.FILE)
     job.encoding = info.encoding or ""

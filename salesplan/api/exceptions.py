@@ -1,12 +1,15 @@
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from salesplan.api.parsers import body_too_large
 from salesplan.errors import error_dict
 from salesplan.limits import TooLarge
 from salesplan.planning import PlanInputError
@@ -20,11 +23,16 @@ class ContentTooLarge(exceptions.APIException):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus a service's ValidationError or the engine's PlanInputError as a 400
-    per field in the caller's language: views let them through instead of catching them."""
+    per field in the caller's language: views let them through instead of catching them.
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django reads it before any parser) is a 413."""
     if isinstance(exc, TooLarge):  # larger than a limit (salesplan.limits): 413, in words
         exc = ContentTooLarge(detail=error_dict(exc))
     elif isinstance(exc, DjangoValidationError | PlanInputError):
         exc = exceptions.ValidationError(detail=error_dict(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = body_too_large()
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ParseError(gettext("The form has too many fields to send."))
     elif isinstance(exc, QueueUnavailable):  # the broker is down: kept, queued by a sweep
         return Response(
             {"detail": queue_unavailable_message(), "code": "queue_unavailable"},

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from salesplan import accounts
 from salesplan.access import membership_for, visible
 from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.parsers import JSONParser
 from salesplan.api.permissions import CanEditSettings
 from salesplan.api.serializers import (
     CalendarDaySerializer,
@@ -84,6 +86,7 @@ class TokenView(ObtainAuthToken):
 
     permission_classes = [AllowAny]
     throttle_classes = [TokenThrottle]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # ours: JSON size and depth bounded
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
         self._revoking = request.method == "DELETE"

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +23,7 @@ from salesplan.api.mixins import (
     expected_version,
 )
 from salesplan.api.permissions import CanEditPlans
+from salesplan.models import SalesPlan
 from salesplan.planning import History, MonthStat
 from salesplan.plans import selectors, services, whatif
 from salesplan.plans.api.serializers import (
@@ -72,6 +73,10 @@ _SAVE_SCHEMA = extend_schema(
 )
 
 
+def _gone() -> NotFound:
+    return NotFound(gettext("This plan has been deleted."))
+
+
 @extend_schema_view(update=_SAVE_SCHEMA, partial_update=_SAVE_SCHEMA)
 class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     """Sales plans. Every save is a new version; a save must name the version it is based on
@@ -92,7 +97,10 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             raise PermissionDenied(gettext("You can plan only for the teams you lead."))
 
     def _saved(self, plan: Any, code: int = status.HTTP_200_OK) -> Response:
-        plan = self.base_queryset().get(pk=plan.pk)
+        try:
+            plan = self.base_queryset().get(pk=plan.pk)
+        except SalesPlan.DoesNotExist:  # deleted the moment after this save
+            raise _gone() from None
         response = Response(self.get_serializer(plan).data, status=code)
         response["ETag"] = _etag(plan)
         return response
@@ -134,7 +142,15 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
                 {"detail": stale_message(), "current_version": stale.current},
                 status=status.HTTP_409_CONFLICT,
             )
+        except SalesPlan.DoesNotExist:  # deleted while this save waited for the plan's lock
+            raise _gone() from None
         return self._saved(plan)
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            services.plan_delete(plan=instance)
+        except SalesPlan.DoesNotExist:  # deleted by someone else first
+            raise _gone() from None
 
     @extend_schema(request=PlanPreviewSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"])
