@@ -49,8 +49,9 @@ def wait_for(job_id: int, *statuses: str) -> ImportJob:
     raise AssertionError(f"job {job_id} is still {job.status}: {job.message}")
 
 
-def lost_while_running(job_id: int, *, attempts: int = 1) -> None:
-    """Given: a worker claimed the job and died (no heartbeat since, long ago)."""
+def lost_while_running(job_id: int, *, attempts: int = 1, language: str = "") -> None:
+    """Given: a worker claimed the job and died (no heartbeat since, long ago); `language`:
+    the one it was confirmed in (its messages are written in it)."""
     long_ago = timezone.now() - timedelta(seconds=django_settings.JOB_STALE_AFTER_S + 60)
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.RUNNING,
@@ -58,6 +59,7 @@ def lost_while_running(job_id: int, *, attempts: int = 1) -> None:
         heartbeat_at=long_ago,
         attempts=attempts,
         processed_rows=ROWS // 2,
+        **({"language": language} if language else {}),
     )
 
 
@@ -115,7 +117,8 @@ def test_an_import_lost_too_often_fails_with_the_reason_and_runs_again(
     api, ru_funnel, tmp_path, client_for, head, django_capture_on_commit_callbacks
 ):
     body = upload(api, ru_funnel, leads_file(tmp_path))
-    lost_while_running(body["id"], attempts=django_settings.JOB_MAX_ATTEMPTS)
+    # (confirmed by someone reading English: the reason is written in their language)
+    lost_while_running(body["id"], attempts=django_settings.JOB_MAX_ATTEMPTS, language="en")
     # when the sweep finds it lost for the last allowed time
     swept = jobs.jobs_sweep()
     # then it is failed with the reason, nothing written
