@@ -53,7 +53,7 @@ if not SECRET_KEY:
 elif not DEBUG and (
     len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
     or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
-    or SECRET_KEY.startswith("django-insecure-")
+    or SECRET_KEY.startswith(("django-insecure-", "replace-me"))  # Django's; .env.example's
 ):
     raise ImproperlyConfigured(
         f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters when DEBUG is "

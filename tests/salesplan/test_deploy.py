@@ -49,6 +49,8 @@ def test_check_deploy_is_clean_with_the_env_example_values(tmp_path):
     # given the production values of .env.example, as docker compose passes them
     values = env_example()
     assert values["DEBUG"] == "0"
+    # (and a key of one's own, as .env.example says: its placeholder is refused, below)
+    values["SECRET_KEY"] = LONG_KEY
     # when Django's deployment checks run
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -82,6 +84,7 @@ def test_env_example_mentions_every_deployment_setting():
         "change-me-to-a-long-random-string",  # the old .env.example value: 33 characters
         "a" * 60,  # long, but one character
         "django-insecure-" + "x1y2z3w4v5" * 5,  # Django's generated development key
+        env_example()["SECRET_KEY"],  # .env.example's placeholder: public, however long
     ],
 )
 def test_a_weak_secret_key_is_refused_in_production(tmp_path, key):
