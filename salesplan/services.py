@@ -185,6 +185,14 @@ def invitation_accept(
         salesperson_kind=invitation.salesperson_kind,
         team=invitation.team,
     )
+    # The name the inviter gave is the organization's; one the person typed instead (or
+    # brought from another organization) is theirs: not matched to a CRM's names, as after a
+    # self-rename (profile_update), until someone who manages the settings links it.
+    chosen = f"{user.first_name} {user.last_name}".strip()
+    given = f"{invitation.first_name} {invitation.last_name}".strip()
+    if chosen and chosen.casefold() != given.casefold():
+        membership.renamed_self = True
+        membership.save(update_fields=["renamed_self"])
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     return membership

@@ -5,7 +5,8 @@ the CRM uses, gets none of those leads; the leads under their own former name st
 import pytest
 
 from funnel.models import Lead
-from salesplan.models import Role
+from salesplan import services
+from salesplan.models import Invitation, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -74,4 +75,33 @@ def test_two_members_with_the_same_name_match_nobody_until_linked(api, make_memb
     person(make_member, "Anna", "Petrova")
     person(make_member, "Anna", "Petrova")
     load(api, funnel_id, {"L1": "Anna Petrova"})
+    assert owner_of("L1") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "matched"), [(("Ivan", "Novikov"), True), (("Ivan", "Sidorov"), False)]
+)
+def test_a_name_typed_when_accepting_an_invitation_is_not_the_crms(
+    api, organization, funnel_id, typed, matched
+):
+    # given an invitation the owner wrote for Ivan Novikov, and CRM leads of Ivan Sidorov
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email="ivan@example.com",
+        first_name="Ivan",
+        last_name="Novikov",
+        role=Role.SALESPERSON,
+    )
+    load(api, funnel_id, {"L1": "Ivan Sidorov", "L2": "Ivan Novikov"})
+    # when the person accepts it, typing a name
+    member = services.invitation_accept(
+        invitation=invitation,
+        user=None,
+        password="x-Very-long-9",
+        first_name=typed[0],
+        last_name=typed[1],
+    )
+    load(api, funnel_id, {"L3": " ".join(typed)})
+    # then the name the owner gave finds them; a name they typed instead finds nobody
+    assert owner_of("L3") == (member if matched else None)
     assert owner_of("L1") is None
