@@ -356,6 +356,8 @@ class ImportJob(models.Model):
     """An uploaded CRM export: preview → confirm → a Celery job with progress → result."""
 
     class Status(models.TextChoices):
+        # A big upload being read by a job (funnel.services.uploads); then a preview.
+        INSPECTING = "inspecting", _("reading the file")
         PREVIEW = "preview", _("preview")
         CHECKING = "checking", _("checking")
         # Confirmed, not yet taken by the queue (the broker did not answer): the sweep

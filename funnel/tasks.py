@@ -4,7 +4,7 @@ from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import translation
 
-from funnel.services import import_checks, imports, jobs, webhooks
+from funnel.services import import_checks, imports, jobs, uploads, webhooks
 
 # A webhook is a handful of leads (and one Bitrix24 REST call, 10 s at most): a minute is
 # plenty, and a stuck one must not hold a worker.
@@ -26,6 +26,13 @@ def run_import(job_id: int, language: str = "ru") -> None:
     """Run a confirmed import (its messages in the language of the person who confirmed it)."""
     with translation.override(language):
         imports.import_run(job_id=job_id)
+
+
+@shared_task(name="funnel.inspect_import", acks_late=True, time_limit=IMPORT_TIME_LIMIT_S)
+def inspect_import(job_id: int, language: str = "ru") -> None:
+    """Read a big upload for its preview (what a small one gets in its request)."""
+    with translation.override(language):
+        uploads.import_inspect(job_id=job_id)
 
 
 @shared_task(name="funnel.check_import", acks_late=True, time_limit=IMPORT_TIME_LIMIT_S)

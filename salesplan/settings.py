@@ -283,6 +283,9 @@ MEDIA_URL = "media/"
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 50)
 IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 500)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
+# An upload larger than this is read for its preview by a job, not in the request (a 1 MB
+# workbook is ~16,000 rows, about half a second to read here).
+IMPORT_INSPECT_INLINE_MB = env_int("IMPORT_INSPECT_INLINE_MB", 1)
 # A request body Django reads into memory (forms, webhooks; files apart): a larger one is a 400,
 # a larger JSON body a 413 (salesplan.api.parsers).
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files import File
 
 from funnel.models import Integration, Lead, RawRecord
-from funnel.services import imports
+from funnel.services import uploads
 from responsibility.models import Responsibility
 from salesplan.models import CalendarDay, Product, Role, Team
 from tests.factories import MembershipFactory, OrganizationFactory, PaymentFactory, PlanFactory
@@ -97,7 +97,7 @@ def build_world() -> dict[str, Any]:
         lead__funnel=plan.funnel, lead__responsible=seller, lead__organization=organization
     ).lead
     with open(FIXTURES / "template_deals.tsv", "rb") as handle:
-        job = imports.import_create(
+        job = uploads.import_create(
             membership=owner, funnel=plan.funnel, uploaded=File(handle, name="deals.tsv")
         )
     integrations = {

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from funnel import importers
 from funnel.models import Funnel, ImportJob
 from funnel.selectors import error_report
-from funnel.services import import_checks, imports, jobs
+from funnel.services import import_checks, imports, jobs, uploads
 from salesplan.api.fields import LimitedDictField, ScopedPrimaryKeyField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.parsers import JSONParser
@@ -154,19 +154,23 @@ class ImportViewSet(
 
     @extend_schema(request=ImportUploadSerializer, responses={201: OpenApiTypes.OBJECT})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Store the file, detect the preset, and return the preview with the mapping."""
+        """Store the file, detect the preset, and return the preview with the mapping. A file
+        above IMPORT_INSPECT_INLINE_MB is read by a job: the answer has `status` "inspecting"
+        and `preview` null; GET the import until it is "preview" (or "failed", with the
+        reason in `message`)."""
         serializer = ImportUploadSerializer(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        job = imports.import_create(
+        job = uploads.import_create(
             membership=self.membership,
             funnel=serializer.validated_data["funnel"],
             uploaded=serializer.validated_data["file"],
             preset=serializer.validated_data.get("preset"),
         )
         body = ImportJobSerializer(job, context=self.get_serializer_context()).data
-        body["preview"] = imports.import_preview(job)
+        reading = job.status == ImportJob.Status.INSPECTING
+        body["preview"] = None if reading else imports.import_preview(job)
         return Response(body, status=status.HTTP_201_CREATED)
 
     def _settings(self, request: Request) -> imports.ImportSettings:

@@ -29,7 +29,7 @@ from funnel.importers.fields import (
     missing_columns,
 )
 from funnel.importers.file_info import FileInfo, ImportFileError
-from funnel.importers.file_limits import FileTooLarge, check_upload_size
+from funnel.importers.file_limits import FileTooLarge, check_package, check_upload_size
 from funnel.importers.files import inspect_file
 from funnel.importers.headers import header_signature, unique_headers
 from funnel.importers.leads import CHUNK_ROWS, LeadChunk, crm_stages, read_leads
@@ -57,6 +57,7 @@ __all__ = [
     "ImportFileError",
     "LeadChunk",
     "check_constants",
+    "check_package",
     "check_upload_size",
     "crm_stages",
     "default_mapping",

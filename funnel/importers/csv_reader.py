@@ -209,24 +209,10 @@ def csv_chunks(
     positions = [position for position, _ in wanted]
     names = [name for _, name in wanted]
     starts = record_start_lines(path) if info.multiline and not limit else None
-    reader = pd.read_csv(
-        path,
-        sep=info.delimiter,
-        header=0,  # names come from `info` (pandas would rename repeated ones its own way)
-        usecols=positions or [0],
-        dtype=object,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,  # blank lines keep their place, so line numbers stay right
-        encoding=info.encoding,
-        # cp1251 leaves only byte 0x98 undefined; one odd character must not stop an import.
-        encoding_errors="strict" if info.encoding.startswith("utf-8") else "replace",
-        quotechar='"',
-        doublequote=True,
-        engine="c",
-        chunksize=chunk_rows,
-        nrows=chunk_rows if limit else None,
-    )
+    try:
+        reader = _reader(path, info, positions, chunk_rows, limit)
+    except pd.errors.ParserError as error:  # a short file is parsed as the reader opens
+        raise _unreadable(error, info) from error
     done = 0
     with reader:
         for frame in _frames(reader, info):
@@ -246,25 +232,52 @@ def csv_chunks(
 _PANDAS_ROW = re.compile(r"row (\d+)")
 
 
+def _reader(
+    path: Path, info: FileInfo, positions: list[int], chunk_rows: int, limit: bool
+) -> pd.io.parsers.TextFileReader:
+    return pd.read_csv(
+        path,
+        sep=info.delimiter,
+        header=0,  # names come from `info` (pandas would rename repeated ones its own way)
+        usecols=positions or [0],
+        dtype=object,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,  # blank lines keep their place, so line numbers stay right
+        encoding=info.encoding,
+        # cp1251 leaves only byte 0x98 undefined; one odd character must not stop an import.
+        encoding_errors="strict" if info.encoding.startswith("utf-8") else "replace",
+        quotechar='"',
+        doublequote=True,
+        engine="c",
+        chunksize=chunk_rows,
+        nrows=chunk_rows if limit else None,
+    )
+
+
 def _frames(reader: Iterator[pd.DataFrame], info: FileInfo) -> Iterator[pd.DataFrame]:
     """The reader's chunks; a file pandas cannot split into records (a quote opened and never
     closed) is an ImportFileError naming the line the broken record starts on."""
     try:
         yield from reader
     except pd.errors.ParserError as error:
-        match = _PANDAS_ROW.search(str(error))  # pandas counts the header as row 0
-        if match is None:
-            raise ImportFileError(
-                gettext("The file cannot be read as CSV: a quote is opened and never closed.")
-            ) from error
-        raise ImportFileError(
-            gettext(
-                'The record on line %(line)s opens a quote (") it never closes, so the rest '
-                "of the file cannot be read. Close the quote or remove it, and upload the file "
-                "again."
-            )
-            % {"line": int(match.group(1)) + info.header_line}
-        ) from error
+        raise _unreadable(error, info) from error
+
+
+def _unreadable(error: pd.errors.ParserError, info: FileInfo) -> ImportFileError:
+    match = _PANDAS_ROW.search(str(error))  # pandas counts the header as row 0
+    if match is None:
+        return ImportFileError(
+            gettext("The file cannot be read as CSV: a quote is opened and never closed.")
+        )
+    return ImportFileError(
+        gettext(
+            'The record on line %(line)s opens a quote (") it never closes, so the rest '
+            "of the file cannot be read. Close the quote or remove it, and upload the file "
+            "again."
+        )
+        % {"line": int(match.group(1)) + info.header_line}
+    )
 
 
 def _stripped(values: np.ndarray) -> np.ndarray:

@@ -49,6 +49,19 @@ def check_upload_size(size: int) -> None:
         raise FileTooLarge(size_message(size, limit))
 
 
+def check_package(path: Path) -> None:
+    """The cheap part of `check_workbook`, for the upload's request: a zip's (an .xlsx's)
+    declared unpacked sizes, read from its directory alone. Anything else passes."""
+    with path.open("rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            return
+    try:
+        with zipfile.ZipFile(path) as package:
+            _check_unpacked(package.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ImportFileError(gettext("The file is not a valid .xlsx workbook.")) from exc
+
+
 def check_workbook(path: Path) -> None:
     """An .xlsx before calamine opens it: its parts' unpacked sizes (as the zip's directory
     declares them; Python's reader never inflates a part past that), how tightly each is

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,11 +30,9 @@ from funnel.identities import PERSON_PREFIXES
 from funnel.importers import FileInfo, currencies
 from funnel.ingest.loader import Loader
 from funnel.ingest.schema import LOST, WON, RowError
-from funnel.models import Funnel, ImportJob, SavedMapping, Source, Stage, StageMapping
+from funnel.models import Funnel, ImportJob, SavedMapping, Stage, StageMapping
 from funnel.services import identities, jobs
 from funnel.stage_map import our_stage, resolve_stage_map
-from salesplan.limits import TooLarge
-from salesplan.models import Membership
 from salesplan.output import spreadsheet_row
 
 logger = logging.getLogger(__name__)
@@ -60,13 +57,6 @@ CLEARABLE_FIELDS = frozenset(
         "is_new_client",
     }
 )
-PRESET_SOURCES = {
-    "amocrm": Source.AMOCRM,
-    "bitrix24": Source.BITRIX24,
-    "maven": Source.MAVEN,
-    "generic": Source.FILE,
-    "": Source.FILE,
-}
 
 
 def _path(job: ImportJob) -> Path:
@@ -82,6 +72,8 @@ def file_info(job: ImportJob) -> FileInfo:
     preview was kept is inspected once more, and then keeps it)."""
     if job.file_info:
         return FileInfo.from_json(job.file_info)
+    if job.status == ImportJob.Status.INSPECTING:  # its job reads it; never the request
+        raise ValidationError({"file": [_("The file is still being read: a moment, please.")]})
     if not job.file or not _path(job).exists():
         raise ValidationError({"file": [_("This import's file is no longer stored.")]})
     try:
@@ -91,91 +83,6 @@ def file_info(job: ImportJob) -> FileInfo:
     job.file_info = info.to_json()
     ImportJob.objects.filter(pk=job.pk).update(file_info=job.file_info)
     return info
-
-
-def import_create(
-    *,
-    membership: Membership,
-    funnel: Funnel,
-    uploaded: UploadedFile,
-    preset: str | None = None,
-) -> ImportJob:
-    """Store the file, inspect it once, detect what it is and keep what the preview shows.
-    Raises ValidationError for a file it cannot read (encoding, format), with a message for
-    the user; nothing is kept then. A file over a limit (salesplan.limits) raises TooLarge
-    (413) for its size, before it is stored or read, and ValidationError for its rows,
-    columns or cells, before it is parsed; the stored file is removed either way."""
-    try:
-        importers.check_upload_size(uploaded.size or 0)
-    except importers.FileTooLarge as error:
-        raise TooLarge({"file": [str(error)]}) from error
-    job = ImportJob(
-        organization=membership.organization,
-        funnel=funnel,
-        created_by=membership,
-        original_name=Path(uploaded.name or "upload").name[:300],
-        preset=preset or "",
-        source=Source.FILE,
-    )
-    job.file.save(job.original_name, uploaded, save=False)
-    try:
-        return _inspect_new(job, membership=membership, preset=preset)
-    except importers.ImportFileError as error:
-        job.file.delete(save=False)
-        refusal = TooLarge if isinstance(error, importers.FileTooLarge) else ValidationError
-        raise refusal({"file": [str(error)]}) from error
-    except Exception:  # whatever else went wrong, an upload that is no job leaves no file
-        job.file.delete(save=False)
-        raise
-
-
-def _inspect_new(job: ImportJob, *, membership: Membership, preset: str | None) -> ImportJob:
-    """The stored upload inspected: what it is, its mapping and stages; the job saved."""
-    info = importers.inspect_file(_path(job), filename=job.original_name)
-    job.preset = preset or importers.detect_preset(info.headers)
-    job.source = PRESET_SOURCES.get(job.preset, Source.FILE)
-    job.encoding = info.encoding or ""
-    job.delimiter = info.delimiter or ""
-    job.total_rows = info.total_rows
-    job.file_info = info.to_json()
-    saved = SavedMapping.objects.filter(
-        organization=membership.organization,
-        header_signature=importers.header_signature(info.headers),
-    ).first()
-    job.mapping = saved.mapping if saved else importers.default_mapping(job.preset, info.headers)
-    job.crm_stages = _crm_stages(job, info)
-    job.stage_map = _default_stage_map(job)
-    job.save()
-    return job
-
-
-def _crm_stages(job: ImportJob, info: FileInfo) -> list[list[Any]]:
-    """The file's CRM stages with their row counts (one pass over the stage column)."""
-    if importers.missing_columns(job.mapping, info.headers) or importers.CRM_STAGE not in (
-        job.mapping
-    ):
-        return []
-    return [[value, count] for value, count in importers.crm_stages(_path(job), info, job.mapping)]
-
-
-def _default_stage_map(job: ImportJob) -> dict[str, str]:
-    """The preset's guess, where the user's choice for this funnel and CRM wins."""
-    stages = _stages(job.funnel)
-    raw = [value for value, _count in job.crm_stages]
-    key_stage = next((s.name for s in stages if s.is_key_stage), None)
-    proposed = importers.default_stage_map(
-        job.preset, raw, [s.name for s in stages], key_stage_name=key_stage
-    )
-    saved = {
-        mapping.external: mapping.outcome or (mapping.stage.name if mapping.stage else "")
-        for mapping in StageMapping.objects.filter(
-            funnel=job.funnel, source=job.source, external__in=[r.casefold() for r in raw]
-        ).select_related("stage")
-    }
-    for value in raw:
-        if saved.get(value.casefold()):
-            proposed[value] = saved[value.casefold()]
-    return proposed
 
 
 def _remember_stage_map(job: ImportJob, stages: list[Stage]) -> None:
@@ -232,6 +139,8 @@ class ImportSettings:
 def _apply(job: ImportJob, settings: ImportSettings, stages: list[Stage]) -> FileInfo:
     """Check `settings` against the file and the funnel and set them on the job (not saved).
     Raises ValidationError naming each wrong setting."""
+    if job.status == ImportJob.Status.INSPECTING:
+        raise ValidationError({"file": [_("The file is still being read: a moment, please.")]})
     if job.status not in (ImportJob.Status.PREVIEW, ImportJob.Status.CHECKING):
         raise ValidationError({"status": [_("This import has already been started.")]})
     info = file_info(job)
@@ -499,6 +408,11 @@ def jobs_interrupted() -> tuple[int, int]:
             "The import was interrupted: the server stopped while it ran. Nothing of it was "
             "written; run it again."
         ),
+    )
+    failed += ImportJob.objects.filter(status=ImportJob.Status.INSPECTING).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=timezone.now(),
+        message=_("The server stopped while it read this file: upload it again."),
     )
     reopened = ImportJob.objects.filter(status=ImportJob.Status.CHECKING).update(
         status=ImportJob.Status.PREVIEW, changes={}, started_at=None, processed_rows=0

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 RUN_TASK = "funnel.run_import"
 CHECK_TASK = "funnel.check_import"
+INSPECT_TASK = "funnel.inspect_import"
 # Jobs one sweep (every minute) handles: more than a queue coming back needs at once; the
 # rest wait for the next sweep.
 SWEEP_BATCH_SIZE = 100
@@ -138,6 +139,7 @@ class Swept:
     restarted: int = 0
     failed: int = 0
     checks: int = 0
+    inspections: int = 0
 
 
 def jobs_sweep(*, now: datetime | None = None) -> Swept:
@@ -160,6 +162,9 @@ def jobs_sweep(*, now: datetime | None = None) -> Swept:
     checks = ImportJob.objects.filter(stale, status=Status.CHECKING)[:SWEEP_BATCH_SIZE]
     for job in checks:
         swept.checks += _restart_check(job, stale, now)
+    inspecting = ImportJob.objects.filter(stale, status=Status.INSPECTING)[:SWEEP_BATCH_SIZE]
+    for job in inspecting:
+        swept.inspections += _reinspect(job, stale, now)
     if swept != Swept():
         logger.info("Swept import jobs: %s", swept)
     return swept
@@ -190,6 +195,23 @@ def _give_up(job: ImportJob, stale: Q) -> int:
     return ImportJob.objects.filter(stale, pk=job.pk, status=Status.RUNNING).update(
         status=Status.FAILED, finished_at=timezone.now(), message=reason
     )
+
+
+def _reinspect(job: ImportJob, stale: Q, now: datetime) -> int:
+    """An upload whose reading was lost (its worker, or the queue) is read again; after
+    JOB_MAX_ATTEMPTS it fails with the reason (upload it again)."""
+    current = ImportJob.objects.filter(stale, pk=job.pk, status=Status.INSPECTING)
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        with translation.override(_language(job)):
+            reason = _(
+                "Reading the file stopped %(n)d times without finishing. Upload it again, or "
+                "split it."
+            ) % {"n": job.attempts}
+        return current.update(status=Status.FAILED, finished_at=now, message=reason)
+    moved = current.update(heartbeat_at=now)
+    if moved:
+        enqueue(INSPECT_TASK, job.pk, _language(job), robust=True)
+    return moved
 
 
 def _restart_check(job: ImportJob, stale: Q, now: datetime) -> int:

@@ -15,7 +15,7 @@ from funnel.forms import UploadForm
 from funnel.models import ImportJob
 from funnel.selectors import access_import, error_report
 from funnel.selectors import import_list as jobs_of
-from funnel.services import import_checks, imports, jobs
+from funnel.services import import_checks, imports, jobs, uploads
 from salesplan.access import may_edit_settings, require_membership
 from salesplan.errors import error_lines
 from salesplan.limits import MAX_CRM_STAGES, TooLarge
@@ -35,7 +35,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            job = imports.import_create(
+            job = uploads.import_create(
                 membership=membership,
                 funnel=form.cleaned_data["funnel"],
                 uploaded=form.cleaned_data["file"],
@@ -181,6 +181,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
         request, "imports/_progress.html", {"job": job, "progress": imports.progress(job)}
     )
     if job.status not in (
+        ImportJob.Status.INSPECTING,
         ImportJob.Status.WAITING,
         ImportJob.Status.QUEUED,
         ImportJob.Status.RUNNING,

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from funnel.ingest.loader import load_frames
 from funnel.models import Funnel, ImportJob
-from funnel.services import imports
+from funnel.services import imports, uploads
 from funnel.services.funnels import funnel_create
 from salesplan.models import (
     Membership,
@@ -246,7 +246,7 @@ def seed_actuals(organization: Organization, today: date | None = None) -> dict[
         path = Path(workdir) / "maven_sales_pipeline_shifted.csv"
         shifted_pipeline(path, today)
         with open(path, "rb") as handle:
-            job = imports.import_create(
+            job = uploads.import_create(
                 membership=owner,
                 funnel=funnel,
                 uploaded=File(handle, name=path.name),
