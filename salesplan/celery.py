@@ -1,4 +1,5 @@
-"""The Celery app. Without REDIS_URL tasks run inline (CELERY_TASK_ALWAYS_EAGER)."""
+"""The Celery app. Without REDIS_URL jobs run in a background thread of the web process
+(salesplan.queue)."""
 
 import os
 from typing import Any

@@ -284,7 +284,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         except Exception as error:
             checks["redis"] = f"down: {error.__class__.__name__}"
     else:
-        checks["redis"] = "not configured (tasks run inline)"
+        checks["redis"] = "not configured (cache in memory)"
     checks["broker"] = queue.broker_state()
     down = [name for name, state in checks.items() if state.startswith("down")]
     return JsonResponse(

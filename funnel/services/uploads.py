@@ -51,8 +51,10 @@ def import_create(
     funnel: Funnel,
     uploaded: UploadedFile,
     preset: str | None = None,
+    wait: bool = False,
 ) -> ImportJob:
-    """Store the file, inspect it once, detect what it is and keep what the preview shows.
+    """Store the file, inspect it once, detect what it is and keep what the preview shows
+    (a big file in a job, unless `wait`: a command that needs the preview now).
     Raises ValidationError for a file it cannot read (encoding, format), with a message for
     the user; nothing is kept then. A file over a limit (salesplan.limits) raises TooLarge
     (413) for its size, before it is stored or read, and ValidationError for its rows,
@@ -71,7 +73,7 @@ def import_create(
     )
     job.file.save(job.original_name, uploaded, save=False)
     try:
-        if job.file.size > settings.IMPORT_INSPECT_INLINE_MB * MB:
+        if not wait and job.file.size > settings.IMPORT_INSPECT_INLINE_MB * MB:
             importers.check_package(_path(job))  # a zip bomb is refused here and now
             try:
                 return _inspect_later(job)

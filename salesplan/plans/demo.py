@@ -251,6 +251,7 @@ def seed_actuals(organization: Organization, today: date | None = None) -> dict[
                 funnel=funnel,
                 uploaded=File(handle, name=path.name),
                 preset="maven",
+                wait=True,
             )
     mapping = dict(job.mapping)
     mapping.update({"channel": "channel (generated)", "is_target": "is_target (generated)"})
