@@ -1,0 +1,153 @@
+"""Plan vs fact for one plan on one day: each metric's actual-to-date read from the actuals'
+totals (metrics.actuals), its plan-to-date from the decomposition, and its forecast and status
+(salesplan.planning.tracking); the revenue gap split by owner factor
+(salesplan.planning.attribution).
+
+Issue 11's recompute job calls this and stores what it returns (snapshots); a page or an API
+answer never calls it (nothing recomputes from actuals in a request).
+
+How a metric's actual-to-date is read from the totals (a stage's column counts the leads that
+reached it, once each, the stages above implied):
+
+- leads, target leads, a stage's volume: that stage's column;
+- the share of target leads: target leads ÷ leads; a stage's conversion: the next stage ÷ it;
+- revenue, gross margin, new clients, revenue from existing clients, marketing spend: sums;
+- average check: revenue ÷ won deals; cost per lead (per target lead): spend ÷ leads (target
+  leads); missed-call rate: missed calls ÷ calls; overdue tasks: their count;
+- a ratio whose denominator is zero (no meetings yet), and the refusal rate (not read from the
+  actuals yet), have no actual: None, and the metric is not assessed.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from metrics.actuals import stage_column
+from metrics.catalog import CATALOG
+from salesplan.planning import (
+    DEFAULT_TOLERANCE,
+    SHAPE_BY_METRIC,
+    Decomposition,
+    MetricShape,
+    MetricTracking,
+    plan_to_date,
+    track_metric,
+    working_days_elapsed,
+)
+
+SUMS = {
+    "revenue": "revenue",
+    "gross_margin": "gross_margin",
+    "new_clients": "new_clients",
+    "existing_client_revenue": "existing_client_revenue",
+    "marketing_spend": "marketing_spend",
+    "overdue_tasks": "overdue_tasks",
+}
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    """What reading a metric needs: its kind, its stage (per-stage and lead metrics), whether
+    lower is better, and its planned value (None: tracked, no target)."""
+
+    key: str
+    kind: str
+    stage_position: int | None
+    planned_value: Decimal | None
+    lower_is_better: bool = False
+
+
+def ref_of(metric: Any) -> MetricRef:
+    """A plan's metric (a stored PlanMetric or the catalog's PlannedMetric) as read here."""
+    return MetricRef(
+        key=metric.key,
+        kind=metric.kind,
+        stage_position=metric.stage_position,
+        planned_value=metric.planned_value,
+        lower_is_better=CATALOG[metric.kind].direction == "lower",
+    )
+
+
+def _ratio(numerator: Any, denominator: Any) -> Fraction | None:
+    denominator = Fraction(denominator or 0)
+    return Fraction(numerator or 0) / denominator if denominator else None
+
+
+def actual_to_date(
+    metric: MetricRef, totals: Mapping[str, Any], *, target_position: int
+) -> Fraction | None:
+    """The metric's actual-to-date from the totals of `metrics.actuals.cumulative_to`."""
+
+    def stage(position: int) -> Fraction:
+        return Fraction(totals.get(stage_column(position), 0) or 0)
+
+    kind = metric.kind
+    if kind in ("leads", "target_leads", "stage_volume"):
+        return stage(metric.stage_position or 0)
+    if kind == "target_lead_share":
+        return _ratio(stage(target_position), stage(0))
+    if kind == "stage_conversion":
+        position = metric.stage_position or 0
+        return _ratio(stage(position + 1), stage(position))
+    if kind in SUMS:
+        return Fraction(totals.get(SUMS[kind], 0) or 0)
+    if kind == "average_check":
+        return _ratio(totals.get("revenue"), totals.get("won_deals"))
+    if kind == "cost_per_lead":
+        return _ratio(totals.get("marketing_spend"), stage(0))
+    if kind == "cost_per_target_lead":
+        return _ratio(totals.get("marketing_spend"), stage(target_position))
+    if kind == "missed_call_rate":
+        return _ratio(totals.get("missed_calls"), totals.get("calls"))
+    return None  # refusal rate: not read from the actuals yet
+
+
+@dataclass(frozen=True)
+class MetricPerformance:
+    key: str
+    tracking: MetricTracking | None  # None: no plan for it, or no actual yet (not assessed)
+    actual_to_date: Fraction | None
+
+
+def performance(
+    metrics: Sequence[MetricRef],
+    totals: Mapping[str, Any],
+    decomposition: Decomposition,
+    day: date,
+    *,
+    tolerance: Fraction | Decimal = DEFAULT_TOLERANCE,
+) -> list[MetricPerformance]:
+    """Every metric's plan-to-date, actual-to-date, forecast and status on `day` (the
+    department's figures when `totals` are the department's)."""
+    target_position = next(
+        (m.stage_position for m in metrics if m.kind == "target_leads"), None
+    ) or next((i for i, s in enumerate(decomposition.stages) if s.is_target_lead), 1)
+    elapsed = min(working_days_elapsed(decomposition, day), decomposition.working_days)
+    stage_plan = plan_to_date(decomposition, day)
+    names = [stage.name for stage in decomposition.stages]
+    results = []
+    for metric in metrics:
+        actual = actual_to_date(metric, totals, target_position=target_position)
+        if metric.planned_value is None or actual is None:
+            results.append(MetricPerformance(metric.key, None, actual))
+            continue
+        shape = SHAPE_BY_METRIC.get(metric.kind, MetricShape.VOLUME)
+        to_date = None
+        if metric.kind in ("leads", "target_leads", "stage_volume"):
+            position = metric.stage_position or 0
+            to_date = stage_plan[names[position]] if position < len(names) else None
+        tracking = track_metric(
+            plan=metric.planned_value,
+            actual_to_date=actual,
+            working_days_elapsed=elapsed,
+            working_days=decomposition.working_days,
+            shape=shape,
+            plan_to_date=to_date,
+            lower_is_better=metric.lower_is_better,
+            tolerance=tolerance,
+        )
+        results.append(MetricPerformance(metric.key, tracking, actual))
+    return results
