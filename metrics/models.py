@@ -42,3 +42,63 @@ class PlanMetric(models.Model):
         if self.kind in ("stage_volume", "stage_conversion"):
             return f"{label}: {self.name}"
         return label
+
+
+class PerformanceStatus(models.TextChoices):
+    """salesplan.planning.tracking's statuses, and "not assessed" (no plan or no actual)."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    SLIPPED = "slipped", _("Slipped")
+    NOT_ASSESSED = "not_assessed", _("Not assessed")
+
+
+class PerformanceSnapshot(models.Model):
+    """Plan vs fact of one plan metric for one owner on one day, as the recompute job
+    (salesplan.plans.performance) stored it; pages and the API read these, never the actuals.
+    `owner` None is the department (everyone's actuals); a salesperson's row holds their
+    personal slice against their share of the plan."""
+
+    plan = models.ForeignKey(
+        "salesplan.SalesPlan", on_delete=models.CASCADE, related_name="performance_snapshots"
+    )
+    metric = models.ForeignKey(
+        PlanMetric, on_delete=models.CASCADE, related_name="performance_snapshots"
+    )
+    owner = models.ForeignKey(
+        "salesplan.Membership",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="performance_snapshots",
+    )
+    day = models.DateField()
+    plan_to_date = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    actual_to_date = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    forecast = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    status = models.CharField(max_length=12, choices=PerformanceStatus.choices)
+    gap = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    gap_pct = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["plan_id", "day", "metric_id", "owner_id"]
+        constraints = [
+            # Two partial constraints rather than one with nulls_distinct=False: SQLite has no
+            # NULLS NOT DISTINCT, and the department's rows (owner NULL) must be unique too.
+            models.UniqueConstraint(
+                fields=["plan", "metric", "owner", "day"],
+                condition=models.Q(owner__isnull=False),
+                name="performance_owner_day_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "metric", "day"],
+                condition=models.Q(owner__isnull=True),
+                name="performance_department_day_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "day"], name="performance_plan_day")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.metric_id}/{self.owner_id or '-'} {self.day}: {self.status}"

@@ -58,6 +58,9 @@ class MetricRef:
     stage_position: int | None
     planned_value: Decimal | None
     lower_is_better: bool = False
+    # The owner's share of a volume metric's plan (an owner's personal slice of the pie); the
+    # department's is 1. A ratio's plan is the same for every owner.
+    share: Fraction = Fraction(1)
 
 
 def ref_of(metric: Any) -> MetricRef:
@@ -135,12 +138,13 @@ def performance(
             results.append(MetricPerformance(metric.key, None, actual))
             continue
         shape = SHAPE_BY_METRIC.get(metric.kind, MetricShape.VOLUME)
+        share = metric.share if shape is MetricShape.VOLUME else Fraction(1)
         to_date = None
         if metric.kind in ("leads", "target_leads", "stage_volume"):
             position = metric.stage_position or 0
-            to_date = stage_plan[names[position]] if position < len(names) else None
+            to_date = stage_plan[names[position]] * share if position < len(names) else None
         tracking = track_metric(
-            plan=metric.planned_value,
+            plan=Fraction(metric.planned_value) * share,
             actual_to_date=actual,
             working_days_elapsed=elapsed,
             working_days=decomposition.working_days,

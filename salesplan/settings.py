@@ -193,6 +193,13 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
 # How often beat asks a worker for a sign of life (/healthz: "late" after three missed).
 WORKER_HEARTBEAT_S = env_int("WORKER_HEARTBEAT_S", 30)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Plan vs fact of every plan in progress (one debounced job per plan), so "today" moves on
+    # even when no actuals arrive.
+    "plans.refresh_all_performance": {
+        "task": "plans.refresh_all_performance",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
     # Webhooks whose job was never queued (the broker was down) or whose retry was lost.
     "funnel.sweep_webhooks": {
         "task": "funnel.sweep_webhooks",

@@ -3,7 +3,8 @@ up); the plans listen here.
 
 - a funnel's stages changed → its plans' history, metrics and default pie follow (at once);
 - a product's price or margin changed → plans with it in their mix follow (at once);
-- new actuals were loaded → the history of the funnel's plans is recomputed in a job.
+- new actuals were loaded → the history of the funnel's plans is recomputed in a job, and the
+  plan vs fact of its plans in progress (one debounced job per plan).
 """
 
 from typing import Any
@@ -13,7 +14,7 @@ from django.dispatch import receiver
 from funnel import signals as funnel_signals
 from salesplan import signals as core_signals
 from salesplan.models import SalesPlan
-from salesplan.plans import refresh, tasks
+from salesplan.plans import performance, refresh, tasks
 from salesplan.queue import enqueue
 
 
@@ -30,7 +31,8 @@ def product_repriced(sender: Any, *, product: Any, **kwargs: Any) -> None:
 
 
 @receiver(funnel_signals.actuals_loaded, dispatch_uid="plans_follow_their_actuals")
-def actuals_loaded(sender: Any, *, funnel_id: int, **kwargs: Any) -> None:
+def actuals_loaded(sender: Any, *, organization_id: int, funnel_id: int, **kwargs: Any) -> None:
     # After the commit, so the job sees the new actuals; a broker that is down is logged and
     # the history stays as it was (the next load or save recomputes it).
     enqueue(tasks.refresh_history.name, funnel_id, robust=True)
+    performance.performance_refresh_after_load(organization_id=organization_id, funnel_id=funnel_id)

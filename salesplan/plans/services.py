@@ -31,6 +31,7 @@ from salesplan.models import (
 from salesplan.planning import Decomposition, History, PlanInput, PlanInputError, decompose
 from salesplan.plans.checks import check_draft
 from salesplan.plans.history import funnel_history
+from salesplan.plans.performance import performance_refresh_queue
 from salesplan.plans.snapshot import (
     PLAN_INPUT_FIELDS,
     MixEntry,
@@ -276,6 +277,7 @@ def plan_create(
         plan=plan, number=1, inputs=snapshot, changes={}, created_by=_user(user)
     )
     derive(plan, inputs, decomposition, team)
+    performance_refresh_queue(plan_ids=[plan.pk])
     return plan
 
 
@@ -375,6 +377,7 @@ def plan_update(
         created_by=_user(user),
     )
     derive(current, inputs, decomposition, team)
+    performance_refresh_queue(plan_ids=[current.pk])  # its plan vs fact follows, in a job
     return current
 
 

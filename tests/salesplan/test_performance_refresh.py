@@ -1,0 +1,235 @@
+"""Plan vs fact stored by the recompute job (salesplan.plans.performance): the worked
+example's December plan with actuals loaded, tracked day by day for the department and each
+salesperson on the pie; a rerun stores the same rows; loads queue one recompute per plan."""
+
+from datetime import date
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from funnel import signals as funnel_signals
+from funnel.ingest.loader import load_frames
+from funnel.models import Funnel
+from metrics.models import PerformanceSnapshot, PlanMetric
+from responsibility.models import Responsibility
+from salesplan.models import Organization, Role
+from salesplan.plans import performance as performance_service
+from salesplan.plans.performance import plan_performance_refresh
+from tests.factories import FunnelFactory, OrganizationFactory, PlanFactory
+from tests.funnel.frames import frame, lead
+
+pytestmark = pytest.mark.django_db
+
+# 15 December 2026: 11 of the month's 22 working days elapsed (1–15 December: 11 weekdays).
+DAY = date(2026, 12, 15)
+DAYS = 15
+
+
+@pytest.fixture(autouse=True)
+def _no_queued_marks():
+    """The debounce marks live in the cache, which outlives each test's database."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def team(make_member):
+    return {
+        "anna": make_member(Role.SALESPERSON),
+        "boris": make_member(Role.SALESPERSON),
+        "head": make_member(Role.HEAD_OF_SALES),
+    }
+
+
+@pytest.fixture
+def plan(organization, funnel, team):
+    return PlanFactory(
+        organization=organization, funnel=funnel, team=[(team["anna"], 0.6), (team["boris"], 0.4)]
+    )
+
+
+def _won(line: int, who: str, day: int, amount: str = "50000.00") -> dict:
+    moment = f"2026-12-{day:02d} 12:00+03:00"
+    return lead(
+        line,
+        f"W{line}",
+        4,
+        responsible=who,
+        created_at=f"2026-12-{day:02d} 09:00+03:00",
+        stage_at=moment,
+        is_target=True,
+        won=True,
+        amount=amount,
+        paid_at=moment,
+    )
+
+
+def _load(organization: Organization, funnel: Funnel, rows: list[dict]) -> None:
+    with transaction.atomic():
+        result = load_frames(
+            organization=organization,
+            funnel=funnel,
+            source="api",
+            frames={"leads": frame("leads", rows)},
+        )
+    assert result.errors == []
+
+
+@pytest.fixture
+def actuals(organization, funnel, team):
+    """By 15 December: Anna won 7 deals of 50,000 ₽, Boris 4, the head of sales 1 (the
+    department's only); one of Anna's on 20 December, after the day tracked."""
+    anna, boris, head = (team[k].user.email for k in ("anna", "boris", "head"))
+    rows = [_won(n, anna, 1 + n) for n in range(1, 8)]
+    rows += [_won(10 + n, boris, 2 + 2 * n) for n in range(1, 5)]
+    rows += [_won(20, head, 14), _won(21, anna, 20)]
+    _load(organization, funnel, rows)
+
+
+def _snapshot(plan, key: str, owner=None, day: date = DAY) -> PerformanceSnapshot:
+    return PerformanceSnapshot.objects.get(plan=plan, metric__key=key, owner=owner, day=day)
+
+
+def _values(plan) -> list[tuple]:
+    return list(
+        PerformanceSnapshot.objects.filter(plan=plan)
+        .order_by("day", "metric_id", "owner_id")
+        .values_list(
+            "metric_id",
+            "owner_id",
+            "day",
+            "plan_to_date",
+            "actual_to_date",
+            "forecast",
+            "status",
+            "gap",
+            "gap_pct",
+        )
+    )
+
+
+def test_department_rows_for_each_day_and_metric(plan, actuals):
+    # given the December plan and the deals above
+    # when plan vs fact is recomputed on 15 December
+    stored = plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # then the department has a row for each day since 1 December and each metric
+    metrics = PlanMetric.objects.filter(plan=plan).count()
+    department = PerformanceSnapshot.objects.filter(plan=plan, owner=None)
+    assert department.count() == DAYS * metrics
+    assert set(department.values_list("day", flat=True)) == {
+        date(2026, 12, d) for d in range(1, DAYS + 1)
+    }
+    assert stored == PerformanceSnapshot.objects.filter(plan=plan).count()
+    # 12 deals × 50,000 ₽ = 600,000 ₽ against 1,000,000 × 11/22 = 500,000 ₽ to date; the pace
+    # (600,000 ÷ 11 × 22 = 1,200,000 ₽) beats the plan
+    revenue = _snapshot(plan, "revenue")
+    assert revenue.status == "on_track"
+    assert revenue.actual_to_date == Decimal("600000")
+    assert revenue.plan_to_date == Decimal("500000")
+    assert revenue.forecast == Decimal("1200000")
+    assert revenue.gap == Decimal("100000")
+    assert revenue.gap_pct == Decimal("20.00")
+    # 600,000 ₽ for 12 deals is the planned 50,000 ₽ check
+    assert _snapshot(plan, "average_check").status == "on_track"
+    # 12 leads by mid-month against ~half of 420: far behind
+    assert _snapshot(plan, "leads").status == "slipped"
+    # no marketing spend loaded: cost per lead is 0 ₽, below the plan (lower is better)
+    assert _snapshot(plan, "cost_per_lead").status == "on_track"
+    # the refusal rate is not read from the actuals yet
+    assert _snapshot(plan, "refusal_rate").status == "not_assessed"
+    # on 1 December nothing was paid yet: revenue 0 after the first working day, slipped
+    assert _snapshot(plan, "revenue", day=date(2026, 12, 1)).status == "slipped"
+
+
+def test_a_rerun_stores_the_same_rows(plan, actuals):
+    # given plan vs fact recomputed once
+    first = plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    before = _values(plan)
+    # when it is recomputed again with nothing new
+    second = plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # then the same rows with the same values are stored
+    assert second == first == len(before)
+    assert _values(plan) == before
+
+
+def test_a_salesperson_gets_personal_rows(plan, actuals, team):
+    # given the default pie: the head of sales owns the sales metrics, split among Anna (60 %)
+    # and Boris (40 %) by their plan shares
+    anna = team["anna"]
+    owned = Responsibility.objects.filter(plan=plan, owner=anna)
+    assert owned.exists()
+    paid_slice = owned.get(metric__key="stage_volume:4")
+    # when plan vs fact is recomputed
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # then Anna has a row for each day and each metric she owns, and none of hers is the
+    # head of sales' (who has no personal slice)
+    personal = PerformanceSnapshot.objects.filter(plan=plan, owner=anna)
+    assert personal.count() == DAYS * owned.values("metric").distinct().count()
+    assert not PerformanceSnapshot.objects.filter(plan=plan, owner=team["head"]).exists()
+    # her 7 paid deals by 15 December (the 8th on 20 December) are her own slice, against
+    # her share of the department's paid deals to date
+    paid = _snapshot(plan, "stage_volume:4", owner=anna)
+    assert paid.actual_to_date == Decimal(7)
+    department = _snapshot(plan, "stage_volume:4")
+    assert department.actual_to_date == Decimal(12)
+    assert paid_slice.share == Decimal("0.6")
+    assert paid.plan_to_date == department.plan_to_date * Decimal("0.6")
+
+
+def test_another_organization_is_untouched(plan, actuals):
+    # given another organization's plan with its own stored rows
+    other = OrganizationFactory(name="Other")
+    other_plan = PlanFactory(organization=other, funnel=FunnelFactory(organization=other))
+    plan_performance_refresh(plan_id=other_plan.pk, today=DAY)
+    theirs = _values(other_plan)
+    assert theirs
+    # when our plan is recomputed
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # then theirs are as they were, and none of our deals counts for them
+    assert _values(other_plan) == theirs
+    assert _snapshot(other_plan, "revenue").actual_to_date == 0
+
+
+def test_loading_actuals_queues_one_recompute(
+    organization, funnel, plan, team, django_capture_on_commit_callbacks
+):
+    # given a plan in progress, the recompute its save queued already started
+    performance_service.performance_refresh_started(plan_id=plan.pk)
+    anna = team["anna"].user.email
+    with (
+        mock.patch("django.utils.timezone.localdate", return_value=DAY),
+        mock.patch.object(performance_service, "enqueue") as enqueue,
+    ):
+        # when actuals are loaded twice within a minute
+        for batch in (1, 2):
+            with django_capture_on_commit_callbacks(execute=True):
+                _load(organization, funnel, [_won(batch, anna, 3)])
+                funnel_signals.actuals_loaded.send(
+                    sender=None, organization_id=organization.pk, funnel_id=funnel.pk
+                )
+    # then one recompute of that plan is queued
+    enqueue.assert_called_once_with("plans.refresh_performance", plan.pk, robust=True)
+
+
+def test_the_queued_job_recomputes_and_the_next_load_queues_again(
+    organization, funnel, plan, team, django_capture_on_commit_callbacks
+):
+    # given a plan in progress on 15 December (the recompute its save queued started), jobs
+    # run inline as in every test
+    performance_service.performance_refresh_started(plan_id=plan.pk)
+    anna = team["anna"].user.email
+    with mock.patch("django.utils.timezone.localdate", return_value=DAY):
+        for batch in (1, 2):
+            # when actuals are loaded and the queued job runs
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                _load(organization, funnel, [_won(batch, anna, 3)])
+                funnel_signals.actuals_loaded.send(
+                    sender=None, organization_id=organization.pk, funnel_id=funnel.pk
+                )
+            # then each load (the job started after the first) queues and runs a recompute
+            assert len(callbacks) >= 2  # the history's job and the plan vs fact's
+            assert _snapshot(plan, "revenue").actual_to_date == Decimal(50000 * batch)
