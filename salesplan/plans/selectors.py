@@ -9,8 +9,10 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from funnel.models import Stage
+from metrics.models import PerformanceSnapshot
 from responsibility.models import Responsibility
 from salesplan.access import plans_queryset, scoped
 from salesplan.models import (
@@ -170,3 +172,47 @@ def compare_versions(
     return diff_decompositions(
         decompose_version(first, calendar), decompose_version(second, calendar)
     )
+
+
+def plan_performance(plan: SalesPlan, day: date | None = None) -> dict[str, Any]:
+    """Plan vs fact of `plan` as the recompute job stored it (metrics.PerformanceSnapshot): on
+    `day`, or on the latest day stored up to today; never recomputed here. One query for the
+    day, one for its rows."""
+    snapshots = PerformanceSnapshot.objects.filter(plan=plan)
+    if day is None:
+        day = (
+            snapshots.filter(day__lte=timezone.localdate())
+            .order_by("-day")
+            .values_list("day", flat=True)
+            .first()
+        )
+    rows = (
+        snapshots.filter(day=day)
+        .select_related("metric", "owner__user")
+        .order_by("metric_id", "owner_id")
+        if day is not None
+        else []
+    )
+    return {
+        "plan": plan.pk,
+        "day": day,
+        "computed_at": max((row.computed_at for row in rows), default=None),
+        "metrics": [
+            {
+                "key": row.metric.key,
+                "name": row.metric.display_name,
+                "unit": row.metric.unit,
+                "direction": row.metric.direction,
+                "owner": (
+                    {"id": row.owner_id, "name": row.owner.display_name} if row.owner else None
+                ),
+                "status": row.status,
+                "plan_to_date": row.plan_to_date,
+                "actual_to_date": row.actual_to_date,
+                "forecast": row.forecast,
+                "gap": row.gap,
+                "gap_pct": row.gap_pct,
+            }
+            for row in rows
+        ],
+    }

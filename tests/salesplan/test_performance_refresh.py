@@ -233,3 +233,38 @@ def test_the_queued_job_recomputes_and_the_next_load_queues_again(
             # then each load (the job started after the first) queues and runs a recompute
             assert len(callbacks) >= 2  # the history's job and the plan vs fact's
             assert _snapshot(plan, "revenue").actual_to_date == Decimal(50000 * batch)
+
+
+# --- the API reads what the job stored ------------------------------------------------------
+
+
+def test_the_api_reads_the_stored_plan_vs_fact(plan, actuals, api_for, team):
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    api = api_for(team["head"])
+    response = api.get(f"/api/v1/plans/{plan.pk}/performance/", {"date": "2026-12-15"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["day"] == "2026-12-15"
+    revenue = next(m for m in body["metrics"] if m["key"] == "revenue" and m["owner"] is None)
+    assert revenue["status"] == "on_track"
+    assert Decimal(revenue["actual_to_date"]) == Decimal("600000")
+    assert Decimal(revenue["plan_to_date"]) == Decimal("500000")
+    # a salesperson's own rows come with them as the owner
+    owners = {m["owner"]["id"] for m in body["metrics"] if m["owner"]}
+    assert owners and owners <= {team["anna"].pk, team["boris"].pk}
+
+
+def test_the_api_answers_nothing_computed_yet_and_refuses_bad_dates(plan, api_for, team):
+    api = api_for(team["head"])
+    empty = api.get(f"/api/v1/plans/{plan.pk}/performance/", {"date": "2026-12-15"}).json()
+    assert empty["metrics"] == [] and empty["computed_at"] is None
+    bad = api.get(f"/api/v1/plans/{plan.pk}/performance/", {"date": "9999-12-31"})
+    assert bad.status_code == 400
+    assert "date" in bad.json()
+
+
+def test_another_organizations_plan_vs_fact_is_not_found(plan, actuals, api_for, make_member):
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    outsider = make_member(Role.OWNER, org=OrganizationFactory(name="Other"))
+    response = api_for(outsider).get(f"/api/v1/plans/{plan.pk}/performance/")
+    assert response.status_code == 404

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from salesplan.access import may_create_plans, may_plan_for, plans_queryset
+from salesplan.api.fields import DateField
 from salesplan.api.mixins import (
     CONFLICT_RESPONSES,
     IF_MATCH,
@@ -71,6 +72,10 @@ def _preview_history(data: dict[str, Any]) -> History | None:
 _SAVE_SCHEMA = extend_schema(
     parameters=[IF_MATCH], responses={200: SalesPlanSerializer, **CONFLICT_RESPONSES}
 )
+
+
+class PerformanceQuerySerializer(serializers.Serializer):
+    date = DateField(required=False)
 
 
 def _gone() -> NotFound:
@@ -201,6 +206,27 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         payload["plan"] = item.plan.pk
         payload["version"] = item.plan.version
         return Response(payload)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "date",
+                OpenApiTypes.DATE,
+                description="The day (default: the latest day computed, up to today)",
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"])
+    def performance(self, request: Request, pk: str | None = None) -> Response:
+        """Plan vs fact as the background job last computed it: every metric of the plan for
+        the department (`owner` null) and for each salesperson who owns it, with plan-to-date,
+        actual-to-date, forecast, status (not_started, on_track, at_risk, slipped,
+        not_assessed) and the gap; `computed_at` says when. Never recomputed in the request."""
+        query = PerformanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plan = self.get_object()
+        return Response(selectors.plan_performance(plan, query.validated_data.get("date")))
 
     @extend_schema(request=WhatIfSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"], url_path="what-if")
