@@ -36,8 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -182,26 +181,6 @@ class Workers:
                     self.kill(process)
 
 
-@contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    """This process publishes to the broker at `url`, its connection pools dropped so the next
-    publish connects there; then back (tests/workers.py's `broker_at`)."""
-    from salesplan.celery import app
-
-    def drop_pools() -> None:  # what Celery itself does after a fork
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    previous = app.conf.broker_url
-    app.conf.broker_url = url
-    drop_pools()
-    try:
-        yield
-    finally:
-        app.conf.broker_url = previous
-        drop_pools()
-
-
 # --- the world ---------------------------------------------------------------------------------
 
 
@@ -291,6 +270,7 @@ def broker_down_then_back(
 
     from funnel.models import ImportJob, Lead, RawRecord
     from funnel.services.jobs import jobs_sweep
+    from tests.workers import broker_at  # Django is set up by now
 
     api, funnel_id = owner_api(organization_id)
     response = api.post(
