@@ -102,3 +102,106 @@ class PerformanceSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id}/{self.metric_id}/{self.owner_id or '-'} {self.day}: {self.status}"
+
+
+class PerformanceTotals(models.Model):
+    """The actuals' running totals of one plan for one owner (None: the department) at the end
+    of one day, as the recompute read them: an incremental recompute starts from the day
+    before the first changed day instead of reading the period's actuals again. `totals` maps
+    a column of metrics.actuals (`stage:0`, `revenue`, …) to an integer or a decimal string."""
+
+    plan = models.ForeignKey(
+        "salesplan.SalesPlan", on_delete=models.CASCADE, related_name="performance_totals"
+    )
+    owner = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    day = models.DateField()
+    totals = models.JSONField()
+
+    class Meta:
+        ordering = ["plan_id", "day", "owner_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "owner", "day"],
+                condition=models.Q(owner__isnull=False),
+                name="performance_totals_owner_day_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "day"],
+                condition=models.Q(owner__isnull=True),
+                name="performance_totals_department_day_unique",
+            ),
+        ]
+
+
+class GapShare(models.Model):
+    """One factor's contribution to a plan's revenue gap to date on one day (LMDI,
+    salesplan.planning.attribution), credited to the factor's owner on the pie (an owner's
+    part by their share when the factor is split). A day's shares add up to its gap to the
+    kopeck; `owner` None: the factor has no owner on the pie."""
+
+    plan = models.ForeignKey(
+        "salesplan.SalesPlan", on_delete=models.CASCADE, related_name="gap_shares"
+    )
+    day = models.DateField()
+    factor = models.CharField(max_length=64)  # the factor's metric key (leads, conv:1, …)
+    metric = models.ForeignKey(
+        PlanMetric, on_delete=models.CASCADE, null=True, blank=True, related_name="gap_shares"
+    )
+    owner = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    plan_value = models.DecimalField(max_digits=18, decimal_places=6)
+    actual_value = models.DecimalField(max_digits=18, decimal_places=6)
+    contribution = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        ordering = ["plan_id", "day", "id"]
+        indexes = [models.Index(fields=["plan", "day"], name="gap_share_plan_day")]
+
+
+class Slip(models.Model):
+    """A metric of an owner that slipped (DOMAIN 2 "Slip"): opened on the first day its status
+    is slipped, closed on the first day it is not; reopening makes a new Slip (the history is
+    kept). `owner` None: the department's figure of a metric nobody on the pie owns."""
+
+    plan = models.ForeignKey("salesplan.SalesPlan", on_delete=models.CASCADE, related_name="slips")
+    metric = models.ForeignKey(PlanMetric, on_delete=models.CASCADE, related_name="slips")
+    owner = models.ForeignKey(
+        "salesplan.Membership",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="slips",
+    )
+    # The owner's personal slice (a salesperson's row) or the department's figure.
+    personal = models.BooleanField(default=False)
+    since = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    # The latest figures while open; the last ones before it closed.
+    gap = models.DecimalField(max_digits=18, decimal_places=6)
+    gap_pct = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    attributed_revenue = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    updated_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan_id", "-since", "id"]
+        constraints = [
+            # At most one open slip per (plan, metric, owner, personal).
+            models.UniqueConstraint(
+                fields=["plan", "metric", "owner", "personal"],
+                condition=models.Q(closed_on__isnull=True, owner__isnull=False),
+                name="slip_open_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "metric", "personal"],
+                condition=models.Q(closed_on__isnull=True, owner__isnull=True),
+                name="slip_open_department_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "closed_on"], name="slip_plan_open")]
+
+    def __str__(self) -> str:
+        return f"slip {self.plan_id}/{self.metric_id}/{self.owner_id or '-'} since {self.since}"

@@ -1,6 +1,9 @@
 """Sales plans, their team shares, product mix and versions; products; the working calendar."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +119,19 @@ class SalesPlan(models.Model):
         related_name="plans",
         help_text=_("The team whose head of sales may edit this plan; empty: the department."),
     )
+    # Plan vs fact (issue 11): a metric has slipped when it is behind its plan-to-date by more
+    # than this many percent (ahead of it, for a lower-is-better metric such as cost per lead).
+    tolerance = models.DecimalField(
+        _("tolerance, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(10),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("How far behind its plan-to-date a metric may be before it counts as slipped."),
+    )
+    # The first day whose plan vs fact must be recomputed (new actuals dated then, or a change
+    # of the plan, its funnel or its pie: the period start); None: only today moves.
+    performance_dirty_from = models.DateField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     # Bumped by every change of the responsibility pie (optimistic concurrency for the pie).
     pie_version = models.PositiveIntegerField(default=1)
