@@ -217,7 +217,30 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": float(WORKER_HEARTBEAT_S),
         "options": {"expires": WORKER_HEARTBEAT_S},
     },
+    # Notification deliveries whose retry is due, or whose job was never queued.
+    "notifications.sweep_deliveries": {
+        "task": "notifications.sweep_deliveries",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # The daily digest: hourly, each organization's once its local clock passes DIGEST_HOUR
+    # (once per person and day whatever runs).
+    "notifications.daily_digest": {
+        "task": "notifications.daily_digest",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
+# salesplan.notifications is a package of the salesplan app, not an app: its tasks are
+# imported by name (autodiscovery looks in the apps' tasks.py only).
+CELERY_IMPORTS = ("salesplan.notifications.tasks",)
+# Notifications (salesplan.notifications): the Bot API's address (tests: a local fake), how
+# many times a delivery is tried before it is failed, the first retry's delay (doubling after
+# each failure), and the local hour after which the daily digest of yesterday goes out.
+TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_RETRY_BASE_S = env_int("DELIVERY_RETRY_BASE_S", 60)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 8)
 
 # Development and tests only: a Bitrix24 portal's domain → the local address that answers for
 # it (a fake portal on 127.0.0.1), as a hosts-file entry would; the integration's own URL and

@@ -1,3 +1,12 @@
+from salesplan.models.notifications import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    OrganizationNotificationSettings,
+)
 from salesplan.models.organizations import (
     CURRENCY_CHOICES,
     Invitation,
@@ -21,9 +30,16 @@ from salesplan.models.plans import (
 __all__ = [
     "CURRENCY_CHOICES",
     "CalendarDay",
+    "Channel",
+    "Delivery",
+    "DeliveryStatus",
     "Invitation",
     "Membership",
+    "Notification",
+    "NotificationKind",
+    "NotificationSettings",
     "Organization",
+    "OrganizationNotificationSettings",
     "PeriodKind",
     "PlanMember",
     "PlanProduct",

@@ -1,0 +1,464 @@
+"""Creating notifications and delivering them.
+
+A notification is created once per recipient and event (`dedupe_key`, unique in the
+organization) and its deliveries once per channel (unique), inside the caller's transaction;
+each delivery is queued after commit (`salesplan.queue.enqueue`), never sent in the request or
+the recompute. `delivery_send` claims the row under a lock and sends only a pending one, so a
+rerun or a duplicate job sends nothing twice; a failure waits DELIVERY_RETRY_BASE_S × 2^n and
+the beat's sweep queues it again, until DELIVERY_MAX_ATTEMPTS, then it is failed with the
+error (shown in the inbox), never dropped silently.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from metrics.models import PerformanceSnapshot, Slip
+from salesplan.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Membership,
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    Organization,
+    OrganizationNotificationSettings,
+    PlanStatus,
+    Role,
+)
+from salesplan.models.notifications import webhook_secret
+from salesplan.notifications import channels, crypto
+from salesplan.notifications.messages import language_or_default, render
+from salesplan.queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "notifications.deliver"
+# One sweep queues at most this many due deliveries; the next minute's takes the rest.
+SWEEP_BATCH = 500
+DIGEST_ROLES = (Role.OWNER, Role.HEAD_OF_SALES)
+# The revenue metric's key on every plan (metrics.catalog): the digest's forecast.
+REVENUE_KEY = "revenue"
+
+
+def _max_attempts() -> int:
+    return getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the n-th failed attempt: base × 2^(n-1), at most 6 hours."""
+    base = getattr(settings, "DELIVERY_RETRY_BASE_S", 60)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def person_settings(member: Membership) -> NotificationSettings:
+    """The person's channels (defaults until they save their own)."""
+    found = NotificationSettings.objects.filter(membership=member).first()
+    return found or NotificationSettings(membership=member)
+
+
+def person_settings_update(*, member: Membership, **fields: Any) -> NotificationSettings:
+    item = person_settings(member)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.save()
+    return item
+
+
+def organization_settings(organization: Organization) -> OrganizationNotificationSettings:
+    """The organization's bot, chat and webhook; created on first read (its webhook secret
+    is generated then, so the page can show it before a URL is set)."""
+    item, _ = OrganizationNotificationSettings.objects.get_or_create(organization=organization)
+    return item
+
+
+def organization_settings_update(
+    *,
+    organization: Organization,
+    telegram_bot_token: str | None = None,
+    regenerate_secret: bool = False,
+    **fields: Any,
+) -> OrganizationNotificationSettings:
+    """`telegram_bot_token` None keeps the stored one, "" removes it."""
+    item = organization_settings(organization)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    if telegram_bot_token is not None:
+        item.telegram_bot_token_encrypted = crypto.seal(telegram_bot_token.strip())
+    if regenerate_secret:
+        item.webhook_secret = webhook_secret()
+    item.save()
+    return item
+
+
+def bot_token(item: OrganizationNotificationSettings | None) -> str | None:
+    if item is None:
+        return None
+    return crypto.unseal(item.telegram_bot_token_encrypted) or None
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+def slip_payload(slip: Slip) -> dict[str, Any]:
+    """A slip as data for messages and the webhook (numbers as strings: exact)."""
+    unit = slip.metric.unit
+    return {
+        "slip": slip.pk,
+        "plan": slip.plan_id,
+        "plan_name": slip.plan.name,
+        "metric": slip.metric_id,
+        "metric_key": slip.metric.key,
+        "metric_kind": slip.metric.kind,
+        "metric_name": slip.metric.name,
+        "unit": unit,
+        "owner": slip.owner_id,
+        "owner_name": slip.owner.display_name if slip.owner else None,
+        "personal": slip.personal,
+        "since": slip.since.isoformat(),
+        "closed_on": slip.closed_on.isoformat() if slip.closed_on else None,
+        "gap": str(slip.gap),
+        "gap_pct": None if slip.gap_pct is None else str(slip.gap_pct),
+        "attributed_revenue": None
+        if slip.attributed_revenue is None
+        else str(slip.attributed_revenue),
+        "currency": slip.plan.organization.currency,
+    }
+
+
+def _person_channels(
+    member: Membership, chosen: NotificationSettings | None, token: str | None
+) -> list[str]:
+    chosen = chosen or NotificationSettings(membership=member)
+    found = []
+    if chosen.email_enabled and member.user.email:
+        found.append(Channel.EMAIL)
+    if chosen.telegram_enabled and chosen.telegram_chat_id and token:
+        found.append(Channel.TELEGRAM)
+    return found
+
+
+def _organization_channels(item: OrganizationNotificationSettings | None) -> list[str]:
+    if item is None:
+        return []
+    found = []
+    if item.webhook_url:
+        found.append(Channel.WEBHOOK)
+    if item.telegram_chat_id and item.telegram_bot_token_encrypted:
+        found.append(Channel.TELEGRAM)
+    return found
+
+
+def _create(
+    *,
+    organization: Organization,
+    recipient: Membership | None,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    channel_list: Iterable[str],
+    slip: Slip | None = None,
+) -> Notification | None:
+    """The notification and its deliveries, or None when it exists already (a rerun)."""
+    if Notification.objects.filter(organization=organization, dedupe_key=dedupe_key).exists():
+        return None
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin loses, nothing else
+            notification = Notification.objects.create(
+                organization=organization,
+                recipient=recipient,
+                kind=kind,
+                slip=slip,
+                dedupe_key=dedupe_key,
+                payload=payload,
+            )
+    except IntegrityError:
+        return None
+    now = timezone.now()
+    for channel in channel_list:
+        delivery = Delivery.objects.create(
+            notification=notification, channel=channel, next_attempt_at=now
+        )
+        enqueue(DELIVER_TASK, delivery.pk, robust=True)  # a broker down: the sweep sends it
+    return notification
+
+
+def slip_opened_notify(*, slips: list[Slip]) -> list[Notification]:
+    """Tell each opened slip's owner (inbox, and their channels), and the organization's
+    own systems (webhook, its Telegram chat). Call inside the transaction that opened them."""
+    if not slips:
+        return []
+    organization = slips[0].plan.organization
+    org_settings = OrganizationNotificationSettings.objects.filter(
+        organization=organization
+    ).first()
+    token = bot_token(org_settings)
+    owners = {slip.owner_id for slip in slips if slip.owner_id}
+    chosen = {
+        item.membership_id: item
+        for item in NotificationSettings.objects.filter(membership_id__in=owners)
+    }
+    created = []
+    for slip in slips:
+        payload = slip_payload(slip)
+        owner = slip.owner
+        if owner is not None and owner.is_active:
+            notification = _create(
+                organization=organization,
+                recipient=owner,
+                kind=NotificationKind.SLIP_OPENED,
+                dedupe_key=f"slip:{slip.pk}:m{owner.pk}",
+                payload=payload,
+                channel_list=_person_channels(owner, chosen.get(owner.pk), token),
+                slip=slip,
+            )
+            if notification:
+                created.append(notification)
+        organization_channels = _organization_channels(org_settings)
+        if organization_channels:
+            notification = _create(
+                organization=organization,
+                recipient=None,
+                kind=NotificationKind.SLIP_OPENED,
+                dedupe_key=f"slip:{slip.pk}:org",
+                payload=payload,
+                channel_list=organization_channels,
+                slip=slip,
+            )
+            if notification:
+                created.append(notification)
+    return created
+
+
+def _local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, start + timedelta(days=1)
+
+
+def digest_payload(organization: Organization, day: date) -> dict[str, Any] | None:
+    """`day`'s slips opened and recovered, and each plan's revenue forecast on that day (the
+    stored snapshots); None when there is nothing to tell."""
+    start, end = _local_day_bounds(day, ZoneInfo(organization.time_zone))
+    slips = Slip.objects.filter(plan__organization=organization).select_related(
+        "plan__organization", "metric", "owner__user"
+    )
+    opened = [slip_payload(s) for s in slips.filter(created_at__gte=start, created_at__lt=end)]
+    recovered = [slip_payload(s) for s in slips.filter(closed_on=day)]
+    revenue = (
+        PerformanceSnapshot.objects.filter(
+            plan__organization=organization,
+            day=day,
+            owner__isnull=True,
+            metric__key=REVENUE_KEY,
+        )
+        .exclude(plan__status=PlanStatus.CLOSED)
+        .select_related("plan", "metric")
+        .order_by("plan_id")
+    )
+    forecasts = [
+        {
+            "plan": row.plan_id,
+            "plan_name": row.plan.name,
+            "forecast": str(row.forecast),
+            "planned": str(row.metric.planned_value),
+            "status": row.status,
+            "currency": organization.currency,
+        }
+        for row in revenue
+        if row.forecast is not None and row.metric.planned_value is not None
+    ]
+    if not (opened or recovered or forecasts):
+        return None
+    return {
+        "day": day.isoformat(),
+        "opened": opened,
+        "recovered": recovered,
+        "forecasts": forecasts,
+    }
+
+
+def digest_send(*, organization: Organization, day: date) -> list[Notification]:
+    """The digest of `day` for the owner and the heads of sales: once each (a rerun of the
+    same day creates nothing)."""
+    payload = digest_payload(organization, day)
+    if payload is None:
+        return []
+    recipients = list(
+        Membership.objects.filter(
+            organization=organization, is_active=True, role__in=DIGEST_ROLES
+        ).select_related("user")
+    )
+    chosen = {
+        item.membership_id: item
+        for item in NotificationSettings.objects.filter(membership__in=recipients)
+    }
+    token = bot_token(
+        OrganizationNotificationSettings.objects.filter(organization=organization).first()
+    )
+    created = []
+    for member in recipients:
+        notification = _create(
+            organization=organization,
+            recipient=member,
+            kind=NotificationKind.DAILY_DIGEST,
+            dedupe_key=f"digest:{day.isoformat()}:m{member.pk}",
+            payload=payload,
+            channel_list=_person_channels(member, chosen.get(member.pk), token),
+        )
+        if notification:
+            created.append(notification)
+    return created
+
+
+def digest_all(*, now: datetime | None = None) -> int:
+    """The beat's hourly job: each organization's digest of its yesterday, once its local
+    clock has passed DIGEST_HOUR (organizations live in different time zones; the dedupe
+    key makes every later hour of the day a no-op)."""
+    now = now or timezone.now()
+    hour = getattr(settings, "DIGEST_HOUR", 8)
+    sent = 0
+    for organization in Organization.objects.order_by("pk"):
+        local = now.astimezone(ZoneInfo(organization.time_zone))
+        if local.hour < hour:
+            continue
+        yesterday = local.date() - timedelta(days=1)
+        with transaction.atomic():
+            sent += len(digest_send(organization=organization, day=yesterday))
+    return sent
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+
+def inbox(member: Membership) -> QuerySet[Notification]:
+    """A person's notifications, newest first."""
+    return Notification.objects.filter(
+        organization=member.organization, recipient=member
+    ).prefetch_related("deliveries")
+
+
+def unread_count(member: Membership) -> int:
+    return inbox(member).filter(read_at__isnull=True).count()
+
+
+def inbox_mark_read(*, member: Membership, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+
+
+def inbox_mark_all_read(*, member: Membership) -> int:
+    return inbox(member).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- delivering -------------------------------------------------------------------------------
+
+
+def _language_of(notification: Notification) -> str:
+    recipient = notification.recipient
+    if recipient is None:
+        return settings.LANGUAGE_CODE
+    chosen = NotificationSettings.objects.filter(membership=recipient).first()
+    return language_or_default(chosen.language if chosen else None)
+
+
+def _send(delivery: Delivery) -> None:
+    notification = delivery.notification
+    organization = notification.organization
+    message = render(notification, _language_of(notification))
+    org_settings = OrganizationNotificationSettings.objects.filter(
+        organization=organization
+    ).first()
+    if delivery.channel == Channel.EMAIL:
+        address = notification.recipient.user.email if notification.recipient else ""
+        if not address:
+            raise channels.DeliveryError("The person has no e-mail address.", permanent=True)
+        channels.send_email(to=address, subject=message.subject, text=message.text)
+    elif delivery.channel == Channel.TELEGRAM:
+        token = bot_token(org_settings)
+        if not token:
+            raise channels.DeliveryError(
+                "The organization has no Telegram bot token (or it can no longer be decrypted).",
+                permanent=True,
+            )
+        if notification.recipient is None:
+            chat_id = org_settings.telegram_chat_id if org_settings else ""
+        else:
+            chat_id = person_settings(notification.recipient).telegram_chat_id
+        if not chat_id:
+            raise channels.DeliveryError("No Telegram chat to send to.", permanent=True)
+        channels.send_telegram(
+            token=token, chat_id=chat_id, text=f"{message.subject}\n\n{message.text}"
+        )
+    elif delivery.channel == Channel.WEBHOOK:
+        if org_settings is None or not org_settings.webhook_url:
+            raise channels.DeliveryError("The organization has no webhook URL.", permanent=True)
+        channels.send_webhook(
+            url=org_settings.webhook_url,
+            secret=org_settings.webhook_secret,
+            event=notification.kind,
+            event_id=str(notification.event_id),
+            data=notification.payload,
+        )
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Send one delivery if it is pending and due: "sent", "retry" (failed, will be tried
+    again), "failed" (given up, the error kept), or "skipped" (sent already, given up, not
+    due yet, or gone). The row is locked while sending: a twin job waits, then skips."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("notification__organization", "notification__recipient__user")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return "skipped"
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return "skipped"
+        delivery.attempts += 1
+        try:
+            _send(delivery)
+        except Exception as error:  # every failure is kept on the row, none is lost
+            permanent = isinstance(error, channels.DeliveryError) and error.permanent
+            delivery.last_error = str(error)[:2000] or error.__class__.__name__
+            if permanent or delivery.attempts >= _max_attempts():
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+                logger.warning("delivery %s failed for good: %s", delivery.pk, error)
+            else:
+                delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+            delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            return delivery.status if delivery.status == DeliveryStatus.FAILED else "retry"
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = now
+        delivery.next_attempt_at = None
+        delivery.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+        return "sent"
+
+
+def deliveries_sweep(*, now: datetime | None = None) -> int:
+    """The beat's minute: queue every pending delivery that is due (a retry's time came, or
+    its first job was never queued because the broker was down)."""
+    now = now or timezone.now()
+    due = list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for delivery_id in due:
+        enqueue(DELIVER_TASK, delivery_id, robust=True)
+    return len(due)

@@ -1,0 +1,181 @@
+"""Slips (DOMAIN 2 "Slip", issue 11): opened when a metric's stored status turns slipped,
+updated while it stays slipped, closed on the first day it is not; the history is kept (a
+metric that slips again opens a new Slip).
+
+`slips_sync` runs inside the recompute's transaction, right after the snapshots of every day
+up to `day` are written, so the slips and the snapshots they were read from commit together.
+It reads `day`'s snapshots only; a rerun of the same day finds the same open slips and opens,
+and so notifies, nothing again.
+
+Whose slip it is:
+- a department row (snapshot owner None): the metric's top-level owner on the pie
+  (Responsibility with no parent; the largest share if the top is split), personal=False;
+  None when nobody owns the metric on the pie;
+- a salesperson's row: that salesperson, personal=True (their own slice).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Max, Min, Q, Sum
+
+from metrics.models import GapShare, PerformanceSnapshot, PerformanceStatus, Slip
+from responsibility.models import Responsibility
+from salesplan.models import SalesPlan
+from salesplan.notifications.services import slip_opened_notify
+
+# (metric id, owner id or None, personal)
+SlipKey = tuple[int, int | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One of `day`'s snapshots, keyed as its slip would be."""
+
+    key: SlipKey
+    snapshot_owner_id: int | None
+    slipped: bool
+    gap: Decimal | None
+    gap_pct: Decimal | None
+
+
+def _top_owners(plan: SalesPlan) -> dict[int, int]:
+    """Each metric's department owner: the top of the pie (the largest share, then the
+    first assigned, when the top is split)."""
+    owners: dict[int, int] = {}
+    best: dict[int, Decimal] = {}
+    tops = (
+        Responsibility.objects.filter(plan=plan, parent__isnull=True)
+        .order_by("metric_id", "id")
+        .values_list("metric_id", "owner_id", "share")
+    )
+    for metric_id, owner_id, share in tops:
+        if metric_id not in owners or share > best[metric_id]:
+            owners[metric_id] = owner_id
+            best[metric_id] = share
+    return owners
+
+
+def _rows_of(plan: SalesPlan, day: date) -> list[_Row]:
+    top = _top_owners(plan)
+    rows = []
+    snapshots = PerformanceSnapshot.objects.filter(plan=plan, day=day).values_list(
+        "metric_id", "owner_id", "status", "gap", "gap_pct"
+    )
+    for metric_id, owner_id, status, gap, gap_pct in snapshots:
+        if owner_id is None:
+            key: SlipKey = (metric_id, top.get(metric_id), False)
+        else:
+            key = (metric_id, owner_id, True)
+        rows.append(_Row(key, owner_id, status == PerformanceStatus.SLIPPED, gap, gap_pct))
+    return rows
+
+
+def _attributed(plan: SalesPlan, day: date) -> tuple[dict[int, Decimal], dict[tuple, Decimal]]:
+    """The day's revenue gap credited per metric (the department's figure: every owner's
+    part) and per (metric, owner) (a salesperson's own part), from the stored GapShares."""
+    per_metric: dict[int, Decimal] = {}
+    per_owner: dict[tuple, Decimal] = {}
+    shares = (
+        GapShare.objects.filter(plan=plan, day=day, metric__isnull=False)
+        .values("metric_id", "owner_id")
+        .annotate(total=Sum("contribution"))
+        .order_by()
+    )
+    for share in shares:
+        metric_id, owner_id, total = share["metric_id"], share["owner_id"], share["total"]
+        per_metric[metric_id] = per_metric.get(metric_id, Decimal(0)) + total
+        per_owner[(metric_id, owner_id)] = total
+    return per_metric, per_owner
+
+
+def _since(plan: SalesPlan, day: date, rows: Iterable[_Row]) -> dict[tuple, date]:
+    """The first day of each row's current run of slipped days (`day` itself when the day
+    before was not slipped), from the snapshots stored before `day`: two aggregate queries."""
+    wanted = {(row.key[0], row.snapshot_owner_id) for row in rows}
+    if not wanted:
+        return {}
+    metrics = {metric_id for metric_id, _ in wanted}
+    before = PerformanceSnapshot.objects.filter(plan=plan, day__lt=day, metric_id__in=metrics)
+    last_not_slipped = {
+        (item["metric_id"], item["owner_id"]): item["last"]
+        for item in before.exclude(status=PerformanceStatus.SLIPPED)
+        .values("metric_id", "owner_id")
+        .annotate(last=Max("day"))
+        .order_by()
+    }
+    first = {
+        (item["metric_id"], item["owner_id"]): item["first"]
+        for item in before.values("metric_id", "owner_id").annotate(first=Min("day")).order_by()
+    }
+    since = {}
+    for key in wanted:
+        if key in last_not_slipped:
+            since[key] = last_not_slipped[key] + timedelta(days=1)
+        else:  # slipped on every stored day before (or none stored): since the first
+            since[key] = first.get(key, day)
+    return since
+
+
+def slips_sync(*, plan: SalesPlan, day: date) -> list[Slip]:
+    """Open, update and close the plan's slips from `day`'s snapshots; returns the slips
+    opened (their owners are notified once the transaction commits)."""
+    rows = _rows_of(plan, day)
+    per_metric, per_owner = _attributed(plan, day)
+    open_slips = {
+        (slip.metric_id, slip.owner_id, slip.personal): slip
+        for slip in Slip.objects.filter(plan=plan, closed_on__isnull=True)
+    }
+    slipped = {row.key: row for row in rows if row.slipped}
+
+    def attributed(key: SlipKey) -> Decimal | None:
+        metric_id, owner_id, personal = key
+        return per_owner.get((metric_id, owner_id)) if personal else per_metric.get(metric_id)
+
+    to_update: list[Slip] = []
+    for key, slip in open_slips.items():
+        row = slipped.get(key)
+        if row is None:  # recovered (or no longer on the pie / in the plan)
+            if slip.closed_on != day:
+                slip.closed_on = day
+                to_update.append(slip)
+            continue
+        figures = (row.gap or Decimal(0), row.gap_pct, attributed(key))
+        if (slip.gap, slip.gap_pct, slip.attributed_revenue, slip.updated_on) != (*figures, day):
+            slip.gap, slip.gap_pct, slip.attributed_revenue = figures
+            slip.updated_on = day
+            to_update.append(slip)
+    if to_update:
+        Slip.objects.bulk_update(
+            to_update, ["closed_on", "gap", "gap_pct", "attributed_revenue", "updated_on"]
+        )
+
+    new_rows = [row for key, row in slipped.items() if key not in open_slips]
+    since = _since(plan, day, new_rows)
+    opened = Slip.objects.bulk_create(
+        [
+            Slip(
+                plan=plan,
+                metric_id=row.key[0],
+                owner_id=row.key[1],
+                personal=row.key[2],
+                since=since[(row.key[0], row.snapshot_owner_id)],
+                gap=row.gap or Decimal(0),
+                gap_pct=row.gap_pct,
+                attributed_revenue=attributed(row.key),
+                updated_on=day,
+            )
+            for row in sorted(new_rows, key=lambda row: (row.key[0], row.key[2], row.key[1] or 0))
+        ]
+    )
+    if opened:
+        # bulk_create sets the ids on PostgreSQL and SQLite alike; read them back whole.
+        opened = list(
+            Slip.objects.filter(Q(pk__in=[slip.pk for slip in opened]))
+            .select_related("plan__organization", "metric", "owner__user")
+            .order_by("id")
+        )
+        slip_opened_notify(slips=opened)
+    return opened
