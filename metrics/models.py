@@ -134,6 +134,9 @@ class PerformanceTotals(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.owner_id or '-'} {self.day}"
+
 
 class GapShare(models.Model):
     """One factor's contribution to a plan's revenue gap to date on one day (LMDI,
@@ -159,6 +162,9 @@ class GapShare(models.Model):
     class Meta:
         ordering = ["plan_id", "day", "id"]
         indexes = [models.Index(fields=["plan", "day"], name="gap_share_plan_day")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.day} {self.factor}: {self.contribution}"
 
 
 class Slip(models.Model):

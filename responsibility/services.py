@@ -13,6 +13,7 @@ from metrics.models import PlanMetric
 from responsibility.models import Responsibility
 from responsibility.rules import Seat, default_assignments
 from responsibility.selectors import metric_view, owner_view
+from salesplan import signals as core_signals
 from salesplan.models import Membership, SalesPlan
 
 
@@ -31,6 +32,8 @@ def _bump(plan: SalesPlan, expected: int | None) -> int:
     if query.update(pie_version=F("pie_version") + 1) != 1:
         raise StalePie(SalesPlan.objects.values_list("pie_version", flat=True).get(pk=plan.pk))
     plan.refresh_from_db(fields=["pie_version"])
+    # Who owns what changed: the plan vs fact per owner follows (salesplan/plans/receivers.py).
+    core_signals.pie_changed.send(sender=Responsibility, plan=plan)
     return plan.pie_version
 
 

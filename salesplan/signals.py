@@ -12,3 +12,5 @@ product_repriced = Signal()
 # A person renamed themselves; kwargs: memberships (theirs, in every organization), previous
 # (the full name they had). The CRM identities keep that name theirs (funnel/receivers.py).
 member_renamed = Signal()
+# A plan's responsibility pie changed (an owner, a share, a split); kwargs: plan.
+pie_changed = Signal()

@@ -18,7 +18,7 @@ The staging tables' columns are laid out in `staging`, the upserts' SQL is in `u
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -59,6 +59,9 @@ class LoadResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     unknown_people: list[str] = field(default_factory=list)
+    # The earliest moment the load wrote or changed (any of its rows' moments, or a changed
+    # lead's stored creation): plan vs fact is recomputed from that day on. None: nothing dated.
+    earliest: datetime | None = None
 
     @property
     def written(self) -> int:
@@ -269,9 +272,39 @@ class Loader:
                     merged = result.counts.setdefault(kind, dict.fromkeys(counts, 0))
                     for key, value in counts.items():
                         merged[key] = merged.get(key, 0) + value
+            result.earliest = self._earliest(cursor, params)
         self.abort()
         result.unknown_people = sorted(self.unknown_people)
         return result
+
+    def _earliest(self, cursor: Any, params: dict[str, Any]) -> datetime | None:
+        """The earliest moment among the staged rows (MOMENTS), and the stored creation of the
+        leads a row changes without naming their creation (their events may be older)."""
+        found: list[datetime] = []
+        for kind, columns in MOMENTS.items():
+            if not self.staged[kind]:
+                continue
+            for column in columns:
+                cursor.execute(f"SELECT MIN({column}) FROM {self._table(kind)}")
+                found.append(cursor.fetchone()[0])
+        if self.staged["leads"]:
+            cursor.execute(
+                "SELECT MIN(l.created_at) FROM funnel_lead l JOIN ingest_leads s"
+                " ON l.external_id = s.external_id"
+                " WHERE l.organization_id = %(org)s AND l.funnel_id = %(funnel)s"
+                " AND s.created_at IS NULL",
+                params,
+            )
+            found.append(cursor.fetchone()[0])
+        if self.staged["spend"]:
+            # Spend is per local day: from the day before in UTC covers every time zone.
+            cursor.execute("SELECT MIN(date) FROM ingest_spend")
+            day = cursor.fetchone()[0]
+            if day is not None:
+                day = date.fromisoformat(day) if isinstance(day, str) else day
+                found.append(datetime.combine(day - timedelta(days=1), time.min, tzinfo=UTC))
+        moments = [_aware(value) for value in found if value is not None]
+        return min(moments, default=None)
 
     def abort(self) -> None:
         """Drop the staging tables (nothing reaches the real tables)."""
@@ -371,6 +404,23 @@ class Loader:
                     )
                 )
         return errors
+
+
+# The staged columns that date a row (spend's day is read apart).
+MOMENTS: dict[str, tuple[str, ...]] = {
+    "leads": ("created_at", "stage_at", "lost_at", "paid_at"),
+    "stage_events": ("reached_at",),
+    "payments": ("paid_at",),
+    "calls": ("at",),
+    "tasks": ("due_at", "done_at"),
+}
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A moment as the database returns it: aware (PostgreSQL) or UTC text (SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _naive(moment: datetime) -> str:

@@ -124,6 +124,9 @@ def events_load(*, organization: Organization, body: dict[str, Any]) -> BatchLoa
         )
         record.save(update_fields=["status", "processed_at", "error"])
         signals.actuals_loaded.send(
-            sender=RawRecord, organization_id=organization.pk, funnel_id=funnel.pk
+            sender=RawRecord,
+            organization_id=organization.pk,
+            funnel_id=funnel.pk,
+            since=result.earliest,
         )
     return BatchLoaded(record, result.counts, result.unknown_people, everything)

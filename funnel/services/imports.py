@@ -382,7 +382,10 @@ def _run(job: ImportJob) -> None:
             else:
                 identities.learn_people(job.organization, people)
                 signals.actuals_loaded.send(
-                    sender=ImportJob, organization_id=job.organization_id, funnel_id=job.funnel_id
+                    sender=ImportJob,
+                    organization_id=job.organization_id,
+                    funnel_id=job.funnel_id,
+                    since=result.earliest,
                 )
     except BaseException:
         loader.abort()

@@ -285,6 +285,7 @@ def process_record(*, record_id: int) -> str:
                 sender=RawRecord,
                 organization_id=integration.organization_id,
                 funnel_id=integration.funnel_id,
+                since=result.earliest,
             )
         locked.status = RawRecord.Status.PROCESSED
         locked.processed_at = timezone.now()

@@ -31,7 +31,7 @@ from salesplan.models import (
 from salesplan.planning import Decomposition, History, PlanInput, PlanInputError, decompose
 from salesplan.plans.checks import check_draft
 from salesplan.plans.history import funnel_history
-from salesplan.plans.performance import performance_refresh_queue
+from salesplan.plans.performance import performance_refresh_plans
 from salesplan.plans.snapshot import (
     PLAN_INPUT_FIELDS,
     MixEntry,
@@ -277,7 +277,7 @@ def plan_create(
         plan=plan, number=1, inputs=snapshot, changes={}, created_by=_user(user)
     )
     derive(plan, inputs, decomposition, team)
-    performance_refresh_queue(plan_ids=[plan.pk])
+    performance_refresh_plans(plans=SalesPlan.objects.filter(pk=plan.pk))
     return plan
 
 
@@ -377,7 +377,8 @@ def plan_update(
         created_by=_user(user),
     )
     derive(current, inputs, decomposition, team)
-    performance_refresh_queue(plan_ids=[current.pk])  # its plan vs fact follows, in a job
+    # its plan vs fact follows, in a job
+    performance_refresh_plans(plans=SalesPlan.objects.filter(pk=current.pk))
     return current
 
 

@@ -28,9 +28,9 @@ D = Decimal
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 # Read, insert, update; the delete takes the metrics, their slices and the slices' splits
-# (Django's cascade: three reads, two deletes) and their stored plan vs fact (one delete, no
-# read: PerformanceSnapshot has nothing below it); a savepoint around it all.
-SYNC_MAX_QUERIES = 11
+# (Django's cascade: three reads, two deletes) and their stored plan vs fact, gap shares and
+# slips (one delete each, no read: nothing below them); a savepoint around it all.
+SYNC_MAX_QUERIES = 13
 
 
 @pytest.fixture

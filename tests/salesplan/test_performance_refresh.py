@@ -13,7 +13,7 @@ from django.db import transaction
 from funnel import signals as funnel_signals
 from funnel.ingest.loader import load_frames
 from funnel.models import Funnel
-from metrics.models import PerformanceSnapshot, PlanMetric
+from metrics.models import GapShare, PerformanceSnapshot, PlanMetric
 from responsibility.models import Responsibility
 from salesplan.models import Organization, Role
 from salesplan.plans import performance as performance_service
@@ -69,6 +69,7 @@ def _won(line: int, who: str, day: int, amount: str = "50000.00") -> dict:
 
 
 def _load(organization: Organization, funnel: Funnel, rows: list[dict]) -> None:
+    """Load the rows as a batch of the events API would: then announce them."""
     with transaction.atomic():
         result = load_frames(
             organization=organization,
@@ -76,7 +77,10 @@ def _load(organization: Organization, funnel: Funnel, rows: list[dict]) -> None:
             source="api",
             frames={"leads": frame("leads", rows)},
         )
-    assert result.errors == []
+        assert result.errors == []
+        funnel_signals.actuals_loaded.send(
+            sender=None, organization_id=organization.pk, funnel_id=funnel.pk, since=result.earliest
+        )
 
 
 @pytest.fixture
@@ -149,11 +153,80 @@ def test_a_rerun_stores_the_same_rows(plan, actuals):
     # given plan vs fact recomputed once
     first = plan_performance_refresh(plan_id=plan.pk, today=DAY)
     before = _values(plan)
-    # when it is recomputed again with nothing new
+    assert first == len(before)
+    # when it is recomputed again with nothing new: only the last day is rewritten
     second = plan_performance_refresh(plan_id=plan.pk, today=DAY)
-    # then the same rows with the same values are stored
-    assert second == first == len(before)
+    assert second == first // DAYS
+    # then the same rows with the same values are stored, as after a full recompute
     assert _values(plan) == before
+    assert plan_performance_refresh(plan_id=plan.pk, today=DAY, full=True) == first
+    assert _values(plan) == before
+
+
+def _rows_and_gaps(plan) -> tuple[list[tuple], list[tuple]]:
+    gaps = list(
+        GapShare.objects.filter(plan=plan)
+        .order_by("day", "factor", "owner_id")
+        .values_list("day", "factor", "owner_id", "plan_value", "actual_value", "contribution")
+    )
+    return _values(plan), gaps
+
+
+def test_an_incremental_recompute_after_a_load_equals_a_full_one(
+    organization, funnel, plan, actuals, team, django_capture_on_commit_callbacks
+):
+    # given plan vs fact stored to 15 December
+    full = plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    untouched = list(
+        PerformanceSnapshot.objects.filter(plan=plan, day__lt=date(2026, 12, 5)).values_list(
+            "id", "computed_at"
+        )
+    )
+    # when a deal won on 5 December is loaded late (the load marks the plan from that day)
+    with django_capture_on_commit_callbacks(execute=False):
+        _load(organization, funnel, [_won(30, team["boris"].user.email, 5, "70000.00")])
+    plan.refresh_from_db()
+    assert plan.performance_dirty_from == date(2026, 12, 5)
+    written = plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # then only the days from 5 December were rewritten, the earlier ones kept as they were
+    assert written == full * (DAYS - 4) // DAYS
+    assert (
+        list(
+            PerformanceSnapshot.objects.filter(plan=plan, day__lt=date(2026, 12, 5)).values_list(
+                "id", "computed_at"
+            )
+        )
+        == untouched
+    )
+    plan.refresh_from_db()
+    assert plan.performance_dirty_from is None
+    assert _snapshot(plan, "revenue").actual_to_date == Decimal("670000")
+    incremental = _rows_and_gaps(plan)
+    # and a full recompute stores exactly the same figures
+    plan_performance_refresh(plan_id=plan.pk, today=DAY, full=True)
+    assert _rows_and_gaps(plan) == incremental
+
+
+def test_a_pie_change_recomputes_the_whole_period(plan, actuals, team):
+    # given plan vs fact stored to 15 December
+    first = plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # when Anna's slice of the paid deals shrinks from 60 % to 50 % of the team's
+    from responsibility.services import responsibility_reassign
+
+    anna_slice = Responsibility.objects.get(
+        plan=plan, owner=team["anna"], metric__key="stage_volume:4"
+    )
+    plan.refresh_from_db()
+    responsibility_reassign(
+        responsibility=anna_slice, share=Decimal("0.5"), expected_pie_version=plan.pie_version
+    )
+    plan.refresh_from_db()
+    # then the plan is marked from its start and the recompute rewrites every day
+    assert plan.performance_dirty_from == plan.period_start
+    assert plan_performance_refresh(plan_id=plan.pk, today=DAY) == first
+    paid = _snapshot(plan, "stage_volume:4", owner=team["anna"], day=date(2026, 12, 2))
+    department = _snapshot(plan, "stage_volume:4", day=date(2026, 12, 2))
+    assert paid.plan_to_date == department.plan_to_date * Decimal("0.5")
 
 
 def test_a_salesperson_gets_personal_rows(plan, actuals, team):
