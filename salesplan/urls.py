@@ -18,6 +18,8 @@ from responsibility.api.views import PieResetView, PieView, ResponsibilityViewSe
 from salesplan import views
 from salesplan.api import views as core_api
 from salesplan.forms import EmailAuthenticationForm
+from salesplan.notifications import api as notifications_api
+from salesplan.notifications import views as notifications_views
 from salesplan.plans.api.views import PlanViewSet
 
 # --- the REST API (/api/v1/) --------------------------------------------------------------------
@@ -44,6 +46,26 @@ api_urlpatterns = [
     path("plans/<int:plan_pk>/pie/", PieView.as_view(), name="api_pie"),
     path("plans/<int:plan_pk>/pie/reset/", PieResetView.as_view(), name="api_pie_reset"),
     path("events/", events_api.EventsView.as_view(), name="api_events"),
+    path(
+        "plans/<int:plan_pk>/slips/",
+        notifications_api.PlanSlipListView.as_view(),
+        name="api_plan_slips",
+    ),
+    path("inbox/", notifications_api.InboxView.as_view(), name="api_inbox"),
+    path(
+        "inbox/read-all/", notifications_api.InboxReadAllView.as_view(), name="api_inbox_read_all"
+    ),
+    path("inbox/<int:id>/read/", notifications_api.InboxReadView.as_view(), name="api_inbox_read"),
+    path(
+        "notifications/settings/",
+        notifications_api.PersonSettingsView.as_view(),
+        name="api_notification_settings",
+    ),
+    path(
+        "organization/notifications/",
+        notifications_api.OrganizationSettingsView.as_view(),
+        name="api_organization_notifications",
+    ),
     path(
         "integrations/amocrm/<str:secret>/",
         integrations_api.amocrm_webhook,
@@ -104,6 +126,10 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("organization/switch/", views.organization_switch, name="organization_switch"),
     path("settings/", views.settings_home, name="settings"),
+    path("inbox/", notifications_views.inbox, name="inbox"),
+    path("inbox/badge/", notifications_views.inbox_badge, name="inbox_badge"),
+    path("inbox/read-all/", notifications_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:pk>/read/", notifications_views.inbox_read, name="inbox_read"),
     path("settings/products/", views.product_list, name="product_list"),
     path("settings/calendar/", views.calendar, name="calendar"),
     path(
