@@ -24,6 +24,9 @@ set, recomputed through the real service, against a hand-written SQL floor in th
   `plan_performance_refresh(plan_id=, today=<period end>)` timed (target < 1 s), `--runs`
   rounds, median; then a full recompute, whose rows must equal the incremental's
   (`incremental_matches_full`); the added leads are deleted at the end;
+- the tables read and rewritten are VACUUM ANALYZEd first, and again before the incremental
+  (the import leaves no statistics, and full rewrites leave dead rows that a server's
+  autovacuum would clear; the bench's server may run without it);
 - memory: `peak_mb` = tracemalloc's peak during one more full recompute (untimed: tracing
   slows it; numpy's and pandas' buffers are traced too), and `maxrss_delta_mb` = how much the
   process's maximum RSS grew over the first timed recompute.
@@ -342,6 +345,25 @@ def remove_new_events(organization_id: int) -> int:
     return deleted
 
 
+def vacuum() -> float:
+    """VACUUM ANALYZE the tables read and rewritten: the freshly imported actuals get their
+    statistics, and the dead rows of earlier rewrites go, as autovacuum would do on a server
+    that runs it (this bench's may not: `SHOW autovacuum`). Seconds taken."""
+    from django.db import connection
+
+    from funnel.models import Call, Lead, Payment, Spend, Stage, StageEvent, Task
+    from metrics.models import GapShare, PerformanceSnapshot, PerformanceTotals
+    from salesplan.models import Membership
+
+    models = [Lead, StageEvent, Payment, Stage, Call, Task, Spend, Membership]
+    models += [PerformanceSnapshot, PerformanceTotals, GapShare]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    return time.perf_counter() - started
+
+
 def traced_peak_mb(plan_id: int) -> float:
     tracemalloc.start()
     try:
@@ -398,6 +420,7 @@ def main() -> None:
         .distinct()
         .count()
     )
+    print(f"vacuum        {vacuum():.1f} s (VACUUM ANALYZE of the tables read and written)")
     full = takes_full()
     print(
         f"plan          {plan.pk} {plan.period_start}..{plan.period_end}, {owners} salespeople "
@@ -433,6 +456,7 @@ def main() -> None:
     print(f"ratio         {ratio:.2f} (recompute ÷ group by; target ≤ {RATIO_TARGET})")
 
     # Incremental: new actuals through the events API's service, then the plain call.
+    vacuum()  # the full rewrites' dead rows, gone as autovacuum would have by the next load
     incremental_times, load_times, added_events, dirty_days = [], [], 0, []
     try:
         for round_number in range(args.runs):
