@@ -16,7 +16,7 @@ from django.core.files import File
 from funnel.models import Integration, Lead, RawRecord
 from funnel.services import uploads
 from responsibility.models import Responsibility
-from salesplan.models import CalendarDay, Product, Role, Team
+from salesplan.models import CalendarDay, Notification, NotificationKind, Product, Role, Team
 from tests.factories import MembershipFactory, OrganizationFactory, PaymentFactory, PlanFactory
 from tests.funnel.importing import FIXTURES
 
@@ -133,5 +133,12 @@ def build_world() -> dict[str, Any]:
         ).pk,
         "amocrm": integrations["amocrm"].secret,
         "bitrix24": integrations["bitrix24"].secret,
+        "inbox": Notification.objects.create(
+            organization=organization,
+            recipient=owner,
+            kind=NotificationKind.DAILY_DIGEST,
+            dedupe_key="fuzz:digest",
+            payload={"day": "2026-12-14", "opened": [], "recovered": [], "forecasts": []},
+        ).pk,
     }
     return {"owner": owner, "ids": ids}

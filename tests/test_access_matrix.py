@@ -231,6 +231,17 @@ API_MATRIX = [
         statuses(200, editors=EDIT_PLAN),
     ),
     ("get", "/api/v1/plans/{plan}/pie/", None, READ),
+    ("get", "/api/v1/plans/{plan}/performance/", None, READ),
+    ("get", "/api/v1/plans/{plan}/attribution/", None, READ),
+    ("get", "/api/v1/plans/{plan}/slips/", None, READ),
+    ("get", "/api/v1/inbox/", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/notifications/settings/", None, statuses(200, outsider=200)),
+    (
+        "get",
+        "/api/v1/organization/notifications/",
+        None,
+        statuses(200, editors=EDIT_SETTINGS, outsider=200),
+    ),
     ("get", "/api/v1/plans/{plan}/responsibilities/", None, READ),
     ("get", "/api/v1/plans/{plan}/responsibilities/{responsibility}/", None, READ),
     (

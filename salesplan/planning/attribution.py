@@ -32,11 +32,11 @@ stays at exactly 0.00 (the largest contribution is never zero unless all are, an
 zero too), and no contribution moves by more than the residual.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final
 
 from salesplan.planning.tracking import round_half_up
 
@@ -136,3 +136,26 @@ def _product(values: Iterable[Fraction]) -> Fraction:
 def _decimal(value: Fraction) -> Decimal:
     """``value`` as a Decimal at the current context's precision."""
     return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def split_by_shares(
+    amount: Decimal, shares: Sequence[tuple[Any, Number]]
+) -> list[tuple[Any, Decimal]]:
+    """A contribution (money, to the kopeck) split among owners in proportion to their
+    shares, the leftover kopecks going to the largest fractional parts (ties: the earlier
+    owner), so the parts add up to `amount` exactly. No shares: one part, owner None."""
+    parts_of = [(owner, Fraction(share)) for owner, share in shares]
+    total = sum((share for _, share in parts_of), Fraction(0))
+    if not parts_of or total == 0:
+        return [(None, amount)]
+    kopecks = int(amount.scaleb(2))
+    sign = -1 if kopecks < 0 else 1
+    exact = [Fraction(abs(kopecks)) * share / total for _, share in parts_of]
+    parts = [int(value) for value in exact]
+    order = sorted(range(len(parts_of)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: abs(kopecks) - sum(parts)]:
+        parts[i] += 1
+    return [
+        (owner, Decimal(sign * part).scaleb(-2))
+        for (owner, _), part in zip(parts_of, parts, strict=True)
+    ]

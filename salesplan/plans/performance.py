@@ -50,10 +50,11 @@ from salesplan.planning import (
     PlanInputError,
     decompose,
 )
-from salesplan.planning.attribution import attribute_gap
+from salesplan.planning.attribution import attribute_gap, split_by_shares
 from salesplan.planning.batch import Series, track_series
 from salesplan.planning.tracking import VALUE_PLACES, round_half_up
 from salesplan.plans.selectors import with_inputs
+from salesplan.plans.slips import slips_sync
 from salesplan.plans.snapshot import saved_plan_input
 from salesplan.queue import enqueue
 from salesplan.selectors import calendar_for
@@ -287,27 +288,6 @@ def _top_owners(plan: SalesPlan) -> dict[int, list[tuple[int, Fraction]]]:
     return owners
 
 
-def split_by_shares(
-    amount: Decimal, shares: list[tuple[Any, Fraction]]
-) -> list[tuple[Any, Decimal]]:
-    """`amount` (kopecks) split by `shares` to the kopeck, the remainder going to the largest
-    fractional parts (ties: the earlier owner), so the parts add up to `amount` exactly."""
-    total = sum((share for _, share in shares), Fraction(0))
-    if not shares or total == 0:
-        return [(None, amount)]
-    kopecks = int(amount.scaleb(2))
-    sign = -1 if kopecks < 0 else 1
-    exact = [Fraction(abs(kopecks)) * share / total for _, share in shares]
-    parts = [int(value) for value in exact]
-    order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order[: abs(kopecks) - sum(parts)]:
-        parts[i] += 1
-    return [
-        (owner, Decimal(sign * part).scaleb(-2))
-        for (owner, _), part in zip(shares, parts, strict=True)
-    ]
-
-
 def _gap_factors(
     refs: Mapping[int, MetricRef],
     plan_days: _PlanDays,
@@ -518,7 +498,10 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
             ).delete()
         if last < since:
             return 0
-        return _recompute(plan, decomposition, refs, personal_refs, since, last, base)
+        written = _recompute(plan, decomposition, refs, personal_refs, since, last, base)
+        # Slips open and close from the last day's rows (notified once, after the commit).
+        slips_sync(plan=plan, day=last)
+        return written
 
 
 def _recompute(

@@ -5,14 +5,16 @@ is pure and takes milliseconds); no read touches the actuals."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from funnel.models import Stage
-from metrics.models import PerformanceSnapshot
+from metrics.models import GapShare, PerformanceSnapshot
 from responsibility.models import Responsibility
 from salesplan.access import plans_queryset, scoped
 from salesplan.models import (
@@ -33,6 +35,7 @@ from salesplan.planning import (
     decompose,
     person_daily,
 )
+from salesplan.planning.attribution import split_by_shares
 from salesplan.planning.whatif import diff_decompositions
 from salesplan.plans.snapshot import plan_input, saved_plan_input
 from salesplan.selectors import calendar_for
@@ -215,4 +218,124 @@ def plan_performance(plan: SalesPlan, day: date | None = None) -> dict[str, Any]
             }
             for row in rows
         ],
+    }
+
+
+def _latest_day(rows: QuerySet[Any]) -> date | None:
+    return (
+        rows.filter(day__lte=timezone.localdate())
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+
+
+def _factor_name(factor: str, stage_names: Sequence[str]) -> str:
+    """A factor of the revenue formula in the user's language."""
+    if factor.startswith("stage_conversion:"):
+        position = int(factor.split(":", 1)[1])
+        if position + 1 < len(stage_names):
+            return gettext("Conversion: %(from)s → %(to)s") % {
+                "from": stage_names[position],
+                "to": stage_names[position + 1],
+            }
+    names = {
+        "leads": gettext("Leads"),
+        "target_lead_share": gettext("Share of target leads"),
+        "average_check": gettext("Average check"),
+    }
+    return names.get(factor, factor)
+
+
+def gap_split(plan: SalesPlan, day: date) -> list[dict[str, Any]]:
+    """The stored contributions of `day` (GapShare: each factor's, per owner at the top of the
+    pie), each top owner's part split further among the people below them on the pie by their
+    shares, to the kopeck. What the attribution API and the slips read; nothing recomputed
+    from the actuals."""
+    shares = list(
+        GapShare.objects.filter(plan=plan, day=day)
+        .select_related("metric", "owner__user")
+        .order_by("id")
+    )
+    tops = {
+        (row.metric_id, row.owner_id): row
+        for row in Responsibility.objects.filter(plan=plan, parent__isnull=True)
+    }
+    children: dict[int, list[Responsibility]] = {}
+    for child in (
+        Responsibility.objects.filter(plan=plan, parent__isnull=False)
+        .select_related("owner__user")
+        .order_by("id")
+    ):
+        children.setdefault(child.parent_id, []).append(child)
+    out = []
+    for row in shares:
+        top = tops.get((row.metric_id, row.owner_id))
+        below = children.get(top.pk, []) if top else []
+        owner = {"id": row.owner_id, "name": row.owner.display_name} if row.owner_id else None
+        split = [
+            {"id": child.owner_id, "name": child.owner.display_name, "contribution": part}
+            for child, part in zip(
+                below,
+                [
+                    part
+                    for _, part in split_by_shares(row.contribution, [(c, c.share) for c in below])
+                ],
+                strict=False,
+            )
+        ]
+        out.append(
+            {
+                "factor": row.factor,
+                "metric": row.metric.key if row.metric_id else None,
+                "plan_value": row.plan_value,
+                "actual_value": row.actual_value,
+                "contribution": row.contribution,
+                "owner": owner,
+                "split": split,
+            }
+        )
+    return out
+
+
+def plan_attribution(plan: SalesPlan, day: date | None = None) -> dict[str, Any]:
+    """The revenue gap to date on `day` (the latest stored day by default) and each factor's
+    contribution with its owners, as the recompute job stored them."""
+    if day is None:
+        day = _latest_day(GapShare.objects.filter(plan=plan))
+    stage_names = [stage.name for stage in plan.funnel.stages.order_by("position")]
+    rows = gap_split(plan, day) if day is not None else []
+    factors: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        factor = factors.setdefault(
+            row["factor"],
+            {
+                "factor": row["factor"],
+                "name": _factor_name(row["factor"], stage_names),
+                "metric": row["metric"],
+                "plan_value": row["plan_value"],
+                "actual_value": row["actual_value"],
+                "contribution": Decimal(0),
+                "owners": [],
+            },
+        )
+        factor["contribution"] += row["contribution"]
+        factor["owners"].append(
+            {"owner": row["owner"], "contribution": row["contribution"], "split": row["split"]}
+        )
+    revenue = (
+        PerformanceSnapshot.objects.filter(
+            plan=plan, day=day, owner=None, metric__kind="revenue"
+        ).first()
+        if day is not None
+        else None
+    )
+    gap = sum((row["contribution"] for row in rows), Decimal(0))
+    return {
+        "plan": plan.pk,
+        "day": day,
+        "revenue_plan_to_date": revenue.plan_to_date if revenue else None,
+        "revenue_actual_to_date": revenue.actual_to_date if revenue else None,
+        "gap": gap if rows else None,
+        "factors": list(factors.values()),
     }

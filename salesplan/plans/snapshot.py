@@ -46,6 +46,7 @@ PLAN_INPUT_FIELDS = (
     "max_meetings_per_day",
     "seasonality",
     "status",
+    "tolerance",
 )
 NORM_FIELDS = ("calls_per_lead", "max_calls_per_day", "max_meetings_per_day")
 

@@ -15,7 +15,7 @@ from funnel.ingest.loader import load_frames
 from funnel.models import Funnel
 from metrics.models import GapShare, PerformanceSnapshot, PlanMetric
 from responsibility.models import Responsibility
-from salesplan.models import Organization, Role
+from salesplan.models import Organization, Role, SalesPlan
 from salesplan.plans import performance as performance_service
 from salesplan.plans.performance import plan_performance_refresh
 from tests.factories import FunnelFactory, OrganizationFactory, PlanFactory
@@ -341,3 +341,56 @@ def test_another_organizations_plan_vs_fact_is_not_found(plan, actuals, api_for,
     outsider = make_member(Role.OWNER, org=OrganizationFactory(name="Other"))
     response = api_for(outsider).get(f"/api/v1/plans/{plan.pk}/performance/")
     assert response.status_code == 404
+
+
+def test_the_tolerance_is_the_plans_own(plan, actuals):
+    # given the leads far behind their plan-to-date (slipped at the default 10 %)
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    assert _snapshot(plan, "leads").status == "slipped"
+    # when the plan tolerates being behind by up to 100 %
+    SalesPlan.objects.filter(pk=plan.pk).update(tolerance=Decimal(100))
+    plan_performance_refresh(plan_id=plan.pk, today=DAY, full=True)
+    # then nothing slips, and the leads' forecast still misses the plan: at risk
+    assert _snapshot(plan, "leads").status == "at_risk"
+    assert not PerformanceSnapshot.objects.filter(plan=plan, status="slipped").exists()
+
+
+def test_the_api_splits_the_revenue_gap_by_factor_and_owner(plan, actuals, api_for, team):
+    # given plan vs fact recomputed on 15 December
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    # when the head of sales reads the attribution
+    answer = api_for(team["head"]).get(f"/api/v1/plans/{plan.pk}/attribution/?date={DAY}")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    factors = {item["factor"]: item for item in body["factors"]}
+    # then the factors are the revenue formula's, in its order, and add up to the gap exactly
+    names = list(factors)
+    assert (names[0], names[-1]) == ("leads", "average_check")
+    assert any(name.startswith("stage_conversion:") for name in factors)
+    contributions = [Decimal(str(item["contribution"])) for item in body["factors"]]
+    assert sum(contributions) == Decimal(str(body["gap"]))
+    # 12 deals against a plan-to-date of 10 (by whole days) earned the gap with fewer leads:
+    # the leads cost revenue, the conversions brought it
+    assert Decimal(str(factors["leads"]["contribution"])) < 0
+    assert Decimal(str(body["gap"])) > 0
+    # each factor's part is credited to its owners, and a split below the head of sales adds
+    # up to the head's part to the kopeck
+    for item in body["factors"]:
+        for owner in item["owners"]:
+            if owner["split"]:
+                parts = [Decimal(str(part["contribution"])) for part in owner["split"]]
+                assert sum(parts) == Decimal(str(owner["contribution"]))
+    split_people = {
+        part["id"]
+        for item in body["factors"]
+        for owner in item["owners"]
+        for part in owner["split"]
+    }
+    assert split_people <= {team["anna"].pk, team["boris"].pk}
+
+
+def test_another_organizations_attribution_is_not_found(plan, actuals, api_for, make_member):
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    stranger = make_member(Role.HEAD_OF_SALES, org=OrganizationFactory(name="Other"))
+    answer = api_for(stranger).get(f"/api/v1/plans/{plan.pk}/attribution/")
+    assert answer.status_code == 404

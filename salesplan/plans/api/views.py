@@ -228,6 +228,28 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         plan = self.get_object()
         return Response(selectors.plan_performance(plan, query.validated_data.get("date")))
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "date",
+                OpenApiTypes.DATE,
+                description="The day (default: the latest day computed, up to today)",
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"])
+    def attribution(self, request: Request, pk: str | None = None) -> Response:
+        """The revenue gap to date split into what each factor of revenue = leads × share of
+        target leads × conversions × average check cost (or brought), by the logarithmic mean
+        Divisia index, to the kopeck: `gap` is the sum of the factors' `contribution`s. Each
+        factor's part is credited to its owners on the pie (`owners`, and `split` below a
+        head of sales by the slices' shares). As the background job stored it."""
+        query = PerformanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plan = self.get_object()
+        return Response(selectors.plan_attribution(plan, query.validated_data.get("date")))
+
     @extend_schema(request=WhatIfSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"], url_path="what-if")
     def what_if(self, request: Request, pk: str | None = None) -> Response:

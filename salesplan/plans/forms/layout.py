@@ -104,5 +104,6 @@ class PlanFormLayout:
 
     def norm_fields(self) -> list[Any]:
         return [
-            self[name] for name in ("calls_per_lead", "max_calls_per_day", "max_meetings_per_day")
+            self[name]
+            for name in ("calls_per_lead", "max_calls_per_day", "max_meetings_per_day", "tolerance")
         ]

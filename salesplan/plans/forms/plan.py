@@ -103,6 +103,18 @@ class PlanForm(PlanFormLayout, forms.Form):
         min_value=1,
         max_value=MAX_DAILY_NORM,
     )
+    tolerance = LocalizedDecimalField(
+        label=_("Slip tolerance, %"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        help_text=_(
+            "A metric counts as slipped when it is behind its plan-to-date by more than this "
+            "(10 % if empty)."
+        ),
+    )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     # Fields that go to the services as they are.
@@ -197,6 +209,8 @@ class PlanForm(PlanFormLayout, forms.Form):
         start, kind = data.get("period_start"), data.get("period_kind")
         if start and kind and not data.get("period_end"):
             data["period_end"] = period_end_of(kind, start)
+        if "tolerance" in data and data["tolerance"] is None:
+            data["tolerance"] = SalesPlan._meta.get_field("tolerance").default
         return data
 
     def season_months(self) -> list[date]:
