@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -174,6 +175,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": BROKER_TIMEOUT_S,
     # A worker's blocking read waits 1 s at a time (kombu's polling), well under this.
     "socket_timeout": max(BROKER_TIMEOUT_S, 5.0),
+    # A job whose worker died unacknowledged (acks_late) is handed out again after this long;
+    # it must outlast the longest job (CELERY_TASK_TIME_LIMIT). Plan vs fact does not wait for
+    # it: the killed run left its plan marked, and the 15-minute sweep queues it again.
+    "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT_S", 3600),
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -199,6 +204,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "plans.refresh_all_performance",
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
+    },
+    # Nightly, every plan in progress recomputed whole (from its period start).
+    "plans.refresh_all_performance.nightly": {
+        "task": "plans.refresh_all_performance",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"full": True},
+        "options": {"expires": 3 * 3600},
     },
     # Webhooks whose job was never queued (the broker was down) or whose retry was lost.
     "funnel.sweep_webhooks": {

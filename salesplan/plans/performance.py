@@ -97,9 +97,13 @@ def plans_in_progress(*, today: date | None = None) -> QuerySet[SalesPlan]:
     )
 
 
-def performance_refresh_all(*, today: date | None = None) -> int:
-    """The beat's sweep: queue a recompute of every plan in progress."""
-    ids = plans_in_progress(today=today).values_list("pk", flat=True).order_by("pk")
+def performance_refresh_all(*, today: date | None = None, full: bool = False) -> int:
+    """The beat's sweep: queue a recompute of every plan in progress; with `full` (nightly)
+    each from its period start, so nothing a missed mark left behind outlives a night."""
+    plans = plans_in_progress(today=today)
+    if full:
+        return performance_refresh_plans(plans=plans)
+    ids = plans.values_list("pk", flat=True).order_by("pk")
     return performance_refresh_queue(plan_ids=list(ids))
 
 

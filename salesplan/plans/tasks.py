@@ -35,6 +35,7 @@ def refresh_performance(plan_id: int) -> int:
 
 
 @shared_task(name="plans.refresh_all_performance", acks_late=True, time_limit=60)
-def refresh_all_performance() -> int:
-    """The beat's sweep: one recompute queued per plan in progress."""
-    return performance.performance_refresh_all()
+def refresh_all_performance(full: bool = False) -> int:
+    """The beat's sweep: one recompute queued per plan in progress (every 15 minutes from
+    the first changed day; nightly with `full`, every day from the period start)."""
+    return performance.performance_refresh_all(full=full)

@@ -394,3 +394,24 @@ def test_another_organizations_attribution_is_not_found(plan, actuals, api_for, 
     stranger = make_member(Role.HEAD_OF_SALES, org=OrganizationFactory(name="Other"))
     answer = api_for(stranger).get(f"/api/v1/plans/{plan.pk}/attribution/")
     assert answer.status_code == 404
+
+
+def test_the_nightly_sweep_recomputes_every_plan_in_progress_whole(
+    plan, actuals, django_capture_on_commit_callbacks
+):
+    # given a plan in progress whose plan vs fact is stored, nothing marked
+    plan_performance_refresh(plan_id=plan.pk, today=DAY)
+    plan.refresh_from_db()
+    assert plan.performance_dirty_from is None
+    # when the nightly sweep runs (the 15-minute one leaves the mark alone)
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert performance_service.performance_refresh_all(today=DAY) == 1
+    plan.refresh_from_db()
+    assert plan.performance_dirty_from is None
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert performance_service.performance_refresh_all(today=DAY, full=True) == 1
+    # then the plan is marked from its start: its next recompute rewrites every day
+    plan.refresh_from_db()
+    assert plan.performance_dirty_from == plan.period_start

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from funnel.models import Lead, Payment, Spend, StageEvent
+from metrics.models import PerformanceSnapshot
 from salesplan.formatting import format_money
-from salesplan.models import Membership, Organization, Role
+from salesplan.models import Membership, Organization, Role, SalesPlan
 from salesplan.templatetags.salesplan_tags import money
 from tests.conftest import ROOT
 from tests.factories import OrganizationFactory
@@ -128,6 +129,11 @@ def test_seed_demo_is_idempotent_and_has_every_role(capsys, settings, tmp_path):
     )
     assert kinds == {"hunter", "farmer"}
     assert "salesplan-demo" in capsys.readouterr().out
+    # and the demo plan opens on its plan vs fact: computed at once, through to today
+    plan = SalesPlan.objects.get()
+    stored = PerformanceSnapshot.objects.filter(plan=plan, owner=None)
+    assert stored.filter(day=plan.period_start).exists()
+    assert stored.filter(metric__kind="revenue", actual_to_date__gt=0).exists()
 
 
 def test_demo_logins_work(client, settings, tmp_path):
