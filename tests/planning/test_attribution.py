@@ -1,12 +1,14 @@
 """The revenue gap split by LMDI-I into its factors' contributions (DOMAIN 3, last rule)."""
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesplan.planning import attribute_gap, logarithmic_mean
+from salesplan.planning.attribution import split_by_shares
 
 from .builders import D
 
@@ -223,3 +225,34 @@ def test_swapping_plan_and_actual_negates_the_exact_split(factors):
     residual_bound = D("0.01") * (len(factors) + 3)
     for name in factors:
         assert abs(forward.contributions[name] + backward.contributions[name]) <= residual_bound
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kopecks=st.integers(min_value=-(10**12), max_value=10**12),
+    shares=st.lists(
+        st.fractions(min_value=0, max_value=1, max_denominator=10**6), min_size=1, max_size=40
+    ),
+)
+def test_a_contribution_split_by_shares_adds_up_to_the_kopeck(kopecks, shares):
+    amount = Decimal(kopecks).scaleb(-2)
+    parts = split_by_shares(amount, list(enumerate(shares)))
+    assert sum((part for _, part in parts), Decimal(0)) == amount
+    if sum(shares) == 0:
+        assert parts == [(None, amount)]
+        return
+    total = sum(shares)
+    for (owner, part), share in zip(parts, shares, strict=True):
+        assert owner is not None
+        # each part is its exact share rounded to within one kopeck
+        exact = Fraction(kopecks, 100) * share / total
+        assert abs(Fraction(part) - exact) < Fraction(1, 100)
+
+
+def test_a_split_gives_leftover_kopecks_to_the_largest_remainders():
+    # 1.00 ₽ in three equal shares: 0.34 + 0.33 + 0.33, the first on a tie
+    parts = split_by_shares(Decimal("1.00"), [("a", 1), ("b", 1), ("c", 1)])
+    assert parts == [("a", Decimal("0.34")), ("b", Decimal("0.33")), ("c", Decimal("0.33"))]
+    # a loss splits the same way, negated
+    parts = split_by_shares(Decimal("-1.00"), [("a", 1), ("b", 1), ("c", 1)])
+    assert [part for _, part in parts] == [Decimal("-0.34"), Decimal("-0.33"), Decimal("-0.33")]
