@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from funnel.models import Stage
-from metrics.models import GapShare, PerformanceSnapshot
+from metrics.models import GapShare, PerformanceSnapshot, PlanMetric, Slip
 from responsibility.models import Responsibility
-from salesplan.access import plans_queryset, scoped
+from salesplan.access import plans_queryset, scoped, visible
 from salesplan.models import (
     Membership,
     Organization,
@@ -287,6 +287,7 @@ def gap_split(plan: SalesPlan, day: date) -> list[dict[str, Any]]:
         out.append(
             {
                 "factor": row.factor,
+                "metric_id": row.metric_id,
                 "metric": row.metric.key if row.metric_id else None,
                 "plan_value": row.plan_value,
                 "actual_value": row.actual_value,
@@ -339,3 +340,33 @@ def plan_attribution(plan: SalesPlan, day: date | None = None) -> dict[str, Any]
         "gap": gap if rows else None,
         "factors": list(factors.values()),
     }
+
+
+def department_owners(plan: SalesPlan) -> dict[str, list[dict[str, Any]]]:
+    """Who owns each metric for the department: its slices at the top of the pie (several
+    when the top is split, the largest share first), keyed by the metric's key. The stored
+    department rows carry no owner (theirs are everyone's actuals); the plan vs fact page
+    names the owner from here. One query."""
+    owners: dict[str, list[dict[str, Any]]] = {}
+    tops = (
+        Responsibility.objects.filter(plan=plan, parent__isnull=True)
+        .select_related("metric", "owner__user")
+        .order_by("metric_id", "-share", "id")
+    )
+    for row in tops:
+        owners.setdefault(row.metric.key, []).append(
+            {"id": row.owner_id, "name": row.owner.display_name, "share": row.share}
+        )
+    return owners
+
+
+def open_slips(plan: SalesPlan, *, membership: Membership) -> QuerySet[Slip]:
+    """The plan's open slips the member may see, the newest first: salespeople and marketers
+    see those of the metrics they hold (as with the metrics, and as the slips API). One
+    query."""
+    metrics = visible(membership, PlanMetric.objects.filter(plan=plan))
+    return (
+        Slip.objects.filter(plan=plan, closed_on__isnull=True, metric__in=metrics.values("pk"))
+        .select_related("metric", "owner__user")
+        .order_by("-since", "id")
+    )

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Max, Min, Q
 
-from metrics.models import GapShare, PerformanceSnapshot, PerformanceStatus, Slip
+from metrics.models import PerformanceSnapshot, PerformanceStatus, Slip
 from responsibility.models import Responsibility
 from salesplan.models import SalesPlan
 from salesplan.notifications.services import slip_opened_notify
+from salesplan.plans.selectors import gap_split
 
 # (metric id, owner id or None, personal)
 SlipKey = tuple[int, int | None, bool]
@@ -75,19 +76,21 @@ def _rows_of(plan: SalesPlan, day: date) -> list[_Row]:
 
 def _attributed(plan: SalesPlan, day: date) -> tuple[dict[int, Decimal], dict[tuple, Decimal]]:
     """The day's revenue gap credited per metric (the department's figure: every owner's
-    part) and per (metric, owner) (a salesperson's own part), from the stored GapShares."""
+    part) and per (metric, owner) (a salesperson's own part: theirs at the top of the pie, or
+    their share of the split below a head of sales), from the stored GapShares."""
     per_metric: dict[int, Decimal] = {}
     per_owner: dict[tuple, Decimal] = {}
-    shares = (
-        GapShare.objects.filter(plan=plan, day=day, metric__isnull=False)
-        .values("metric_id", "owner_id")
-        .annotate(total=Sum("contribution"))
-        .order_by()
-    )
-    for share in shares:
-        metric_id, owner_id, total = share["metric_id"], share["owner_id"], share["total"]
-        per_metric[metric_id] = per_metric.get(metric_id, Decimal(0)) + total
-        per_owner[(metric_id, owner_id)] = total
+    for row in gap_split(plan, day):
+        metric_id = row["metric_id"]
+        if metric_id is None:
+            continue
+        per_metric[metric_id] = per_metric.get(metric_id, Decimal(0)) + row["contribution"]
+        parts = [(part["id"], part["contribution"]) for part in row["split"]]
+        if not parts and row["owner"]:
+            parts = [(row["owner"]["id"], row["contribution"])]
+        for owner_id, amount in parts:
+            key = (metric_id, owner_id)
+            per_owner[key] = per_owner.get(key, Decimal(0)) + amount
     return per_metric, per_owner
 
 
