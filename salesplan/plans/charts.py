@@ -6,6 +6,8 @@ labels: every user text (a stage's name) goes through `salesplan.output.chart_te
 """
 
 import json
+from collections.abc import Sequence
+from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
@@ -108,6 +110,36 @@ def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
             },
             legend={"orientation": "h", "y": -0.25},
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        )
+    )
+    return _as_dict(figure)
+
+
+BEHIND = "#c4320a"  # the stylesheet's --bad
+
+
+def gap_waterfall(factors: Sequence[dict[str, Any]], gap: Decimal) -> dict[str, Any]:
+    """The revenue gap to date as a waterfall: each factor's contribution (from
+    selectors.plan_attribution, stored by the recompute; they add up to the gap to the
+    kopeck), then the gap itself. The page's table beside it is the text alternative."""
+    names = [chart_text(factor["name"]) for factor in factors]
+    figure = go.Figure(
+        go.Waterfall(
+            x=[*names, gettext("Gap")],
+            y=[float(factor["contribution"]) for factor in factors] + [float(gap)],
+            measure=["relative"] * len(factors) + ["total"],
+            increasing={"marker": {"color": KEY_STAGE}},
+            decreasing={"marker": {"color": BEHIND}},
+            totals={"marker": {"color": INK}},
+            connector={"line": {"color": "#cfd4dc"}},
+            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **_layout(
+            showlegend=False,
+            xaxis={"type": "category", "automargin": True},
+            yaxis={"tickformat": ",.0f", "zeroline": True, "automargin": True},
         )
     )
     return _as_dict(figure)

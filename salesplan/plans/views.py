@@ -4,6 +4,8 @@ Views only route: `salesplan.access` fetches and authorizes, forms read what was
 services write and preview, the selectors decompose, `presentation` lays it out.
 """
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -11,9 +13,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from metrics.models import PerformanceStatus
 from salesplan.access import (
     access_object,
     may_create_plans,
@@ -39,6 +43,7 @@ from salesplan.plans.presentation import (
 from salesplan.selectors import calendar_for
 
 PLANS_PER_PAGE = 25  # a year of monthly plans for two funnels fits on one page
+FACT_TAB = "fact"  # ?tab=fact: the plan's page shows plan vs fact instead of the plan
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -199,9 +204,107 @@ def _detail_context(member: Membership, plan: SalesPlan) -> dict[str, Any]:
     return context
 
 
+def _fact_day(plan: SalesPlan, text: str | None) -> tuple[date | None, str]:
+    """The day of ?date= (None: the latest computed), or why it cannot be shown."""
+    if not text:
+        return None, ""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None, gettext("“%(text)s” is not a date: pick a day as YYYY-MM-DD.") % {
+            "text": text[:40]
+        }
+    if not plan.period_start <= day <= plan.period_end:
+        return None, gettext(
+            "%(day)s is outside the plan's period (%(start)s – %(end)s): pick a day within it."
+        ) % {
+            "day": formats.date_format(day, "d.m.Y"),
+            "start": formats.date_format(plan.period_start, "d.m.Y"),
+            "end": formats.date_format(plan.period_end, "d.m.Y"),
+        }
+    return day, ""
+
+
+def _percent_of(value: Decimal | None) -> Decimal | None:
+    """A stored gap in percent (12.50) as the fraction the `percent` filter takes."""
+    return None if value is None else value / 100
+
+
+def _tracked(row: dict[str, Any]) -> dict[str, Any]:
+    return row | {
+        "status_label": PerformanceStatus(row["status"]).label,
+        "gap_fraction": _percent_of(row["gap_pct"]),
+    }
+
+
+def _by_salesperson(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The personal rows as a grid: a row per salesperson, a column per metric any of them
+    owns (in the plan's metric order); a cell is None where the person has no slice."""
+    columns: dict[str, dict[str, Any]] = {}
+    people: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        columns.setdefault(row["key"], {"key": row["key"], "name": row["name"]})
+        person = people.setdefault(row["owner"]["id"], {"name": row["owner"]["name"], "cells": {}})
+        person["cells"][row["key"]] = row
+    return {
+        "columns": list(columns.values()),
+        "rows": [
+            {
+                "name": person["name"],
+                "cells": [person["cells"].get(key) for key in columns],
+                "slipped": sum(
+                    cell["status"] == PerformanceStatus.SLIPPED for cell in person["cells"].values()
+                ),
+            }
+            for person in sorted(people.values(), key=lambda person: person["name"])
+        ],
+    }
+
+
+def _fact_context(member: Membership, plan: SalesPlan, text: str | None) -> dict[str, Any]:
+    """Plan vs fact as the recompute job stored it (selectors; nothing recomputed here): a
+    constant number of queries whatever the number of metrics and people."""
+    asked, date_error = _fact_day(plan, text)
+    performance = selectors.plan_performance(plan, asked)
+    day = performance["day"]
+    rows = [_tracked(row) for row in performance["metrics"]]
+    context: dict[str, Any] = {
+        "plan": plan,
+        "tab": FACT_TAB,
+        "can_edit": may_edit_plan(member, plan),
+        "date_error": date_error,
+        "asked_day": asked,
+        "day": day if rows else None,
+        "computed_at": performance["computed_at"],
+        "slips": [
+            {"slip": slip, "gap_fraction": _percent_of(slip.gap_pct)}
+            for slip in selectors.open_slips(plan, membership=member)
+        ],
+    }
+    if not rows:
+        return context
+    owners = selectors.department_owners(plan)
+    attribution = selectors.plan_attribution(plan, day)
+    context.update(
+        department=[
+            row | {"owners": owners.get(row["key"], [])} for row in rows if row["owner"] is None
+        ],
+        people=_by_salesperson([row for row in rows if row["owner"] is not None]),
+        attribution=attribution,
+    )
+    if attribution["factors"]:
+        context["gap_chart"] = charts.gap_waterfall(attribution["factors"], attribution["gap"])
+    return context
+
+
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan (its decomposition) or, on ?tab=fact (or with ?date=), plan vs fact."""
     member = require_membership(request)
     plan = _plan(member, pk)
+    if request.GET.get("tab") == FACT_TAB or "date" in request.GET:
+        context = _fact_context(member, plan, request.GET.get("date"))
+        status = 400 if context["date_error"] else 200
+        return render(request, "plans/detail.html", context, status=status)
     return render(request, "plans/detail.html", _detail_context(member, plan))
 
 
