@@ -112,12 +112,34 @@ WHERE s.created_at IS NULL AND NOT EXISTS (SELECT 1 FROM funnel_lead l WHERE {LE
 ORDER BY s.line
 """
 
-# Every stage up to the one reached, at the same moment; the first stage when the lead came.
-# A load that carries no stage implies only the first stage (which the lead has already).
+# When a won deal was paid: the moment its payment gets (LEAD_PAYMENTS_INSERT_SQL).
+_PAID_AT = "COALESCE(s.paid_at, s.stage_at, l.created_at)"
+# When the load says the lead reached its stage (the stage date, else its creation).
+_STAGE_AT = "COALESCE(s.stage_at, l.created_at)"
+
+# Every stage up to the one reached, at the same moment (DOMAIN section 3); the first stage
+# when the lead came. A load that carries no stage implies only the first stage (which the
+# lead has already).
+#
+# A won deal reaches its last stage (paid) when it is paid, at its payment's moment, so the
+# paid stage's volume of a month is the deals won that month, as revenue and won deals (from
+# payments) are. The payment's moment wins over a stage date: the stage date is then when the
+# CRM moved the deal, the paid stage is the payment. A file without stage dates (Maven) thus
+# puts the paid stage on the closing date, the stages between at the creation.
+# The stages between are reached at the stage date (else the creation), but never after the
+# payment: a stage above the paid one is not reached after it. The first stage is always the
+# lead's creation (the leads of a day are counted by it): a payment dated before its lead
+# came is the CRM's data error, kept as written. (The minimum of two moments is a CASE, not
+# LEAST: SQLite has no LEAST, and its two-argument MIN is NULL when either is.)
 IMPLIED_EVENTS_SQL = f"""
 INSERT INTO funnel_stageevent (organization_id, lead_id, stage_id, reached_at, member_id)
 SELECT %(org)s, l.id, st.id,
-    CASE WHEN st.position = 0 THEN l.created_at ELSE COALESCE(s.stage_at, l.created_at) END,
+    CASE
+        WHEN st.position = 0 THEN l.created_at
+        WHEN s.won AND st.position = s.stage_position THEN {_PAID_AT}
+        WHEN s.won AND {_STAGE_AT} > {_PAID_AT} THEN {_PAID_AT}
+        ELSE {_STAGE_AT}
+    END,
     s.member_id
 FROM ingest_leads s
 JOIN funnel_lead l ON {LEAD_KEY}
@@ -174,7 +196,7 @@ LEAD_PAYMENTS_INSERT_SQL = f"""
 INSERT INTO funnel_payment (organization_id, lead_id, source, external_id, amount, gross_margin,
     product_id, product_name, paid_at, is_new_client, credited_member_id)
 SELECT %(org)s, l.id, %(source)s, s.external_id, s.amount, s.gross_margin, pr.id, s.product,
-    COALESCE(s.paid_at, s.stage_at, l.created_at), s.is_new_client, s.member_id
+    {_PAID_AT}, s.is_new_client, s.member_id
 FROM ingest_leads s
 JOIN funnel_lead l ON {LEAD_KEY}
 LEFT JOIN salesplan_product pr ON pr.organization_id = %(org)s AND pr.name = s.product

@@ -208,13 +208,6 @@ def test_maven_june_revenue_and_won_deals_match_pandas(june):
     assert not owners & {head.pk for head in june["heads"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the import stores a won deal's paid stage at its created date (engage_date) when "
-    "the file has no stage date: June's paid stage counts 453 deals engaged in June, not the "
-    "531 paid in June (funnel/ingest/upsert_sql.py IMPLIED_EVENTS_SQL)",
-)
 def test_maven_june_paid_stage_counts_the_deals_won_in_june(june):
     rows, agents = june["rows"], june["agents"]
     expected = expected_june()
