@@ -67,6 +67,11 @@ api_urlpatterns = [
         name="api_organization_notifications",
     ),
     path(
+        "deliveries/<int:id>/retry/",
+        notifications_api.DeliveryRetryView.as_view(),
+        name="api_delivery_retry",
+    ),
+    path(
         "integrations/amocrm/<str:secret>/",
         integrations_api.amocrm_webhook,
         name="api_webhook_amocrm",
@@ -130,6 +135,31 @@ urlpatterns = [
     path("inbox/badge/", notifications_views.inbox_badge, name="inbox_badge"),
     path("inbox/read-all/", notifications_views.inbox_read_all, name="inbox_read_all"),
     path("inbox/<int:pk>/read/", notifications_views.inbox_read, name="inbox_read"),
+    path(
+        "settings/notifications/",
+        notifications_views.person_settings,
+        name="notification_settings",
+    ),
+    path(
+        "settings/notifications/test/",
+        notifications_views.person_settings_test,
+        name="notification_settings_test",
+    ),
+    path(
+        "settings/organization/notifications/",
+        notifications_views.organization_settings,
+        name="organization_notifications",
+    ),
+    path(
+        "settings/organization/notifications/secret/",
+        notifications_views.organization_secret_regenerate,
+        name="organization_notifications_secret",
+    ),
+    path(
+        "settings/organization/notifications/deliveries/<int:pk>/retry/",
+        notifications_views.delivery_retry,
+        name="organization_delivery_retry",
+    ),
     path("settings/products/", views.product_list, name="product_list"),
     path("settings/calendar/", views.calendar, name="calendar"),
     path(

@@ -242,6 +242,7 @@ API_MATRIX = [
         None,
         statuses(200, editors=EDIT_SETTINGS, outsider=200),
     ),
+    ("post", "/api/v1/deliveries/0/retry/", None, statuses(404, editors=EDIT_SETTINGS)),
     ("get", "/api/v1/plans/{plan}/responsibilities/", None, READ),
     ("get", "/api/v1/plans/{plan}/responsibilities/{responsibility}/", None, READ),
     (

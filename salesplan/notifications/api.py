@@ -1,7 +1,8 @@
 """Slips, the inbox and notification settings over the API (/api/v1/): a plan's slips
 (`plans/{plan_pk}/slips/`), the caller's inbox and marking it read, the caller's own channels,
-and the organization's bot, chat and webhook (owners and heads of sales: it holds secrets, so
-reading it is managing it, as with CRM integrations)."""
+and the organization's bot, chat and webhook with the retry of its failed deliveries (owners
+and heads of sales: it holds secrets, so reading it is managing it, as with CRM
+integrations)."""
 
 from typing import Any
 
@@ -10,8 +11,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import generics, serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +34,8 @@ from salesplan.access import (
 from salesplan.api.fields import IdField
 from salesplan.api.mixins import OrganizationScopedMixin
 from salesplan.api.permissions import IsOrganizationMember
-from salesplan.models import Delivery, DeliveryStatus, Notification
+from salesplan.api.schema import ErrorSerializer
+from salesplan.models import Delivery, Notification
 from salesplan.notifications import services
 from salesplan.notifications.messages import render
 
@@ -214,10 +221,11 @@ class InboxReadAllView(OrganizationScopedMixin, APIView):
 
 
 # --- settings ---------------------------------------------------------------------------------
-
-# A Telegram chat: its number (groups and channels are negative), or a public @channel.
-# Empty is allowed by allow_blank (so the schema says it once, not twice).
-CHAT_ID_PATTERN = r"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$"
+#
+# The serializers below only read the request's types (booleans, strings) and document them:
+# every rule (a chat id's form, the webhook URL, the languages, the bot token) is the update
+# services', which the pages call too; their ValidationError is a 400 per field
+# (salesplan.api.exceptions).
 
 
 class PersonSettingsSerializer(serializers.Serializer):
@@ -225,20 +233,20 @@ class PersonSettingsSerializer(serializers.Serializer):
     telegram_enabled = serializers.BooleanField(
         help_text="Slips and digests in Telegram (needs the chat id and the organization's bot)."
     )
-    telegram_chat_id = serializers.RegexField(
-        CHAT_ID_PATTERN,
-        max_length=64,
+    telegram_chat_id = serializers.CharField(
         allow_blank=True,
         required=False,
         default="",
-        help_text="Your chat with the organization's bot (a number, or @channel).",
+        help_text="Your chat with the organization's bot: its number, or a public @channel "
+        f"(at most {services.CHAT_ID_MAX_LENGTH} characters).",
     )
-    language = serializers.ChoiceField(
-        choices=[("", "")] + [(code, code) for code, _name in settings.LANGUAGES],
+    language = serializers.CharField(
         allow_blank=True,
         required=False,
         default="",
-        help_text="The language of your e-mails and Telegram messages (empty: the default).",
+        help_text="The language of your e-mails and Telegram messages: "
+        + ", ".join(code for code, _name in settings.LANGUAGES)
+        + " (empty: the default).",
     )
 
 
@@ -272,25 +280,23 @@ class OrganizationSettingsSerializer(serializers.Serializer):
         write_only=True,
         required=False,
         allow_blank=True,
-        max_length=200,
         help_text="The bot's token from @BotFather (stored encrypted, never shown again); "
         "empty removes it, leaving it out keeps it.",
     )
     has_telegram_bot_token = serializers.SerializerMethodField()
-    telegram_chat_id = serializers.RegexField(
-        CHAT_ID_PATTERN,
-        max_length=64,
+    telegram_chat_id = serializers.CharField(
         allow_blank=True,
         required=False,
         default="",
-        help_text="The organization's chat (a group or channel) for slips.",
+        help_text="The organization's chat (a group or channel) for slips: its number, or a "
+        "public @channel.",
     )
-    webhook_url = serializers.URLField(
-        max_length=500,
+    webhook_url = serializers.CharField(
         allow_blank=True,
         required=False,
         default="",
-        help_text="Where slip events are POSTed as JSON, signed with the secret.",
+        help_text="Where slip events are POSTed as JSON, signed with the secret (http or "
+        f"https, at most {services.WEBHOOK_URL_MAX_LENGTH} characters).",
     )
     webhook_secret = serializers.CharField(
         read_only=True,
@@ -306,15 +312,7 @@ class OrganizationSettingsSerializer(serializers.Serializer):
 
     @extend_schema_field(FailedDeliverySerializer(many=True))
     def get_failed_deliveries(self, item: Any) -> list[dict]:
-        failed = (
-            Delivery.objects.filter(
-                notification__organization_id=item.organization_id,
-                notification__recipient__isnull=True,
-                status=DeliveryStatus.FAILED,
-            )
-            .select_related("notification")
-            .order_by("-id")[:20]
-        )
+        failed = services.failed_deliveries(item.organization)
         return FailedDeliverySerializer(failed, many=True).data
 
 
@@ -349,3 +347,37 @@ class OrganizationSettingsView(OrganizationScopedMixin, APIView):
             **data,
         )
         return Response(OrganizationSettingsSerializer(item).data)
+
+
+class DeliveryRetryView(OrganizationScopedMixin, APIView):
+    """Send a failed delivery of the organization's webhook or chat again, from its first
+    attempt, in the background (fix its cause first: the bot token, the chat, the URL);
+    202 with the delivery as it is now (pending, due now). Owners and heads of sales;
+    another organization's delivery, or a person's own, is 404."""
+
+    permission_classes = [ManagesNotifications]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: DeliverySerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Not failed (pending already, or sent): nothing was changed.",
+            ),
+        },
+    )
+    def post(self, request: Request, id: int) -> Response:
+        delivery = get_scoped_or_404(
+            services.organization_deliveries(self.organization),
+            self.organization,
+            path="notification__organization",
+            pk=id,
+        )
+        if not services.delivery_retry(delivery):
+            return Response(
+                {"detail": gettext("This delivery is not failed; there is nothing to retry.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        delivery.refresh_from_db()
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -10,15 +10,20 @@ error (shown in the inbox), never dropped silently.
 """
 
 import logging
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from metrics.models import PerformanceSnapshot, Slip
 from salesplan.models import (
@@ -61,6 +66,75 @@ def retry_delay(attempts: int) -> timedelta:
 
 # --- settings ---------------------------------------------------------------------------------
 
+# A Telegram chat: its number (groups and channels are negative), or a public @channel.
+CHAT_ID_PATTERN = r"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$"
+# A bot token as @BotFather gives it: the bot's number, a colon, its secret.
+BOT_TOKEN_PATTERN = r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,160}$"
+CHAT_ID_MAX_LENGTH = 64  # the model's columns
+WEBHOOK_URL_MAX_LENGTH = 500
+BOT_TOKEN_MAX_LENGTH = 200
+PERSON_FIELDS = frozenset({"email_enabled", "telegram_enabled", "telegram_chat_id", "language"})
+ORGANIZATION_FIELDS = frozenset({"telegram_chat_id", "webhook_url"})
+# The organization page lists the latest failed deliveries of its own channels.
+FAILED_DELIVERIES_SHOWN = 20
+
+
+def _chat_id_error(value: str) -> str | None:
+    if value and (len(value) > CHAT_ID_MAX_LENGTH or not re.fullmatch(CHAT_ID_PATTERN, value)):
+        return gettext(
+            "Enter the chat's number (such as 123456789, or -1001234567890 for a group) "
+            "or a public channel's @name."
+        )
+    return None
+
+
+def _settings_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """Each field's error in the active language (one rule per field, for every way in: the
+    pages and the API call the update services, which call this)."""
+    errors: dict[str, list[str]] = {}
+    for name in ("email_enabled", "telegram_enabled"):
+        if name in fields and not isinstance(fields[name], bool):
+            errors[name] = [gettext("Choose yes or no.")]
+    if "telegram_chat_id" in fields:
+        error = _chat_id_error(fields["telegram_chat_id"])
+        if error:
+            errors["telegram_chat_id"] = [error]
+    if fields.get("language", "") not in {"", *(code for code, _name in settings.LANGUAGES)}:
+        errors["language"] = [gettext("Choose one of the languages offered.")]
+    url = fields.get("webhook_url", "")
+    if url:
+        try:
+            if len(url) > WEBHOOK_URL_MAX_LENGTH:
+                raise ValidationError("too long")
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            errors["webhook_url"] = [
+                gettext(
+                    "Enter a full address starting with https:// (or http://), "
+                    "at most %(limit)d characters."
+                )
+                % {"limit": WEBHOOK_URL_MAX_LENGTH}
+            ]
+    token = fields.get("telegram_bot_token") or ""
+    if token and (len(token) > BOT_TOKEN_MAX_LENGTH or not re.fullmatch(BOT_TOKEN_PATTERN, token)):
+        errors["telegram_bot_token"] = [
+            gettext("A bot token looks like 123456789:AAHk…: copy it from @BotFather as it is.")
+        ]
+    return errors
+
+
+def _clean(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    unknown = set(fields) - allowed
+    if unknown:  # a caller's mistake, not a user's
+        raise TypeError(f"not a settings field: {sorted(unknown)}")
+    cleaned = {
+        name: value.strip() if isinstance(value, str) else value for name, value in fields.items()
+    }
+    errors = _settings_errors(cleaned)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
 
 def person_settings(member: Membership) -> NotificationSettings:
     """The person's channels (defaults until they save their own)."""
@@ -69,8 +143,10 @@ def person_settings(member: Membership) -> NotificationSettings:
 
 
 def person_settings_update(*, member: Membership, **fields: Any) -> NotificationSettings:
+    """Change the given fields (email_enabled, telegram_enabled, telegram_chat_id, language);
+    ValidationError per field, all of them at once, in the active language."""
     item = person_settings(member)
-    for name, value in fields.items():
+    for name, value in _clean(fields, PERSON_FIELDS).items():
         setattr(item, name, value)
     item.save()
     return item
@@ -90,16 +166,32 @@ def organization_settings_update(
     regenerate_secret: bool = False,
     **fields: Any,
 ) -> OrganizationNotificationSettings:
-    """`telegram_bot_token` None keeps the stored one, "" removes it."""
+    """`telegram_bot_token` None keeps the stored one, "" removes it; the other fields
+    (telegram_chat_id, webhook_url) as given. ValidationError per field, in the active
+    language."""
+    checked = _clean(
+        {**fields, "telegram_bot_token": telegram_bot_token or ""},
+        ORGANIZATION_FIELDS | {"telegram_bot_token"},
+    )
+    token = checked.pop("telegram_bot_token")
     item = organization_settings(organization)
-    for name, value in fields.items():
+    for name, value in checked.items():
         setattr(item, name, value)
     if telegram_bot_token is not None:
-        item.telegram_bot_token_encrypted = crypto.seal(telegram_bot_token.strip())
+        item.telegram_bot_token_encrypted = crypto.seal(token)
     if regenerate_secret:
         item.webhook_secret = webhook_secret()
     item.save()
     return item
+
+
+def organization_has_bot(organization: Organization) -> bool:
+    """Whether the organization has set its bot's token (a read: creates nothing)."""
+    return (
+        OrganizationNotificationSettings.objects.filter(organization=organization)
+        .exclude(telegram_bot_token_encrypted="")
+        .exists()
+    )
 
 
 def bot_token(item: OrganizationNotificationSettings | None) -> str | None:
@@ -462,3 +554,155 @@ def deliveries_sweep(*, now: datetime | None = None) -> int:
     for delivery_id in due:
         enqueue(DELIVER_TASK, delivery_id, robust=True)
     return len(due)
+
+
+# --- the organization's deliveries, and their retry ---------------------------------------------
+
+
+def organization_deliveries(organization: Organization) -> QuerySet[Delivery]:
+    """The deliveries on the organization's own channels (its webhook and its Telegram chat):
+    the ones its owner and heads of sales manage. A person's own are in their inbox."""
+    return Delivery.objects.filter(
+        notification__organization=organization, notification__recipient__isnull=True
+    )
+
+
+def failed_deliveries(
+    organization: Organization, *, limit: int = FAILED_DELIVERIES_SHOWN
+) -> list[Delivery]:
+    """The latest failed ones, newest first, with the error each ended with."""
+    return list(
+        organization_deliveries(organization)
+        .filter(status=DeliveryStatus.FAILED)
+        .select_related("notification")
+        .order_by("-id")[:limit]
+    )
+
+
+def delivery_retry(delivery: Delivery) -> bool:
+    """Send a failed delivery again from its first attempt (its cause fixed: a bot token, a
+    webhook URL): pending, due now, queued once the transaction commits. A delivery that is
+    not failed is left alone (False): a pending one is queued already, a sent one is done, so
+    two clicks queue it once. The page and the API retry through here."""
+    with transaction.atomic():
+        retried = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            last_error="",
+            next_attempt_at=timezone.now(),
+        )
+        if retried:
+            enqueue(DELIVER_TASK, delivery.pk, robust=True)  # a broker down: the sweep sends it
+    return bool(retried)
+
+
+# --- a test message -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCheck:
+    """How a test message went on one channel, said in the active language."""
+
+    channel: str
+    sent: bool
+    message: str
+
+
+def _telegram_hint(error: channels.DeliveryError) -> str:
+    """What a person can do about Telegram's answer (its own words stay beside it)."""
+    found = re.match(r"HTTP (\d+)", str(error))
+    code = int(found.group(1)) if found else None
+    if code in (401, 404):
+        return gettext(
+            "Telegram does not accept the organization's bot token: ask the owner or a head "
+            "of sales to check it."
+        )
+    if code in (400, 403):
+        return gettext(
+            "Check the chat id, and that you pressed Start in the chat with the organization's "
+            "bot (a bot cannot write to anyone first)."
+        )
+    return gettext("Telegram did not answer as expected; try again in a minute.")
+
+
+def test_message_send(*, member: Membership) -> list[ChannelCheck]:
+    """Send a short message now on each channel the person has on (their saved settings),
+    in their notification language, and say how each went in the active language. It runs in
+    the request, since the person waits for the answer: one HTTP call per channel, each
+    bounded by channels.HTTP_TIMEOUT_S. Nothing is stored: a test is not a notification.
+    An empty list: no channel is on."""
+    chosen = person_settings(member)
+    with translation.override(language_or_default(chosen.language or None)):
+        subject = gettext("Salesplan: a test message")
+        text = gettext(
+            "This is a test. Slips of the metrics you own and the daily digest will reach you here."
+        )
+    checks = []
+    if chosen.email_enabled:
+        address = member.user.email
+        if not address:
+            checks.append(
+                ChannelCheck(Channel.EMAIL, False, gettext("Your account has no e-mail address."))
+            )
+        else:
+            try:
+                channels.send_email(to=address, subject=subject, text=text)
+            except channels.DeliveryError as error:
+                checks.append(
+                    ChannelCheck(
+                        Channel.EMAIL,
+                        False,
+                        gettext("The e-mail was not sent: %(reason)s") % {"reason": error},
+                    )
+                )
+            else:
+                checks.append(
+                    ChannelCheck(
+                        Channel.EMAIL, True, gettext("Sent to %(address)s.") % {"address": address}
+                    )
+                )
+    if chosen.telegram_enabled:
+        org_settings = OrganizationNotificationSettings.objects.filter(
+            organization=member.organization
+        ).first()
+        token = bot_token(org_settings)
+        if not token:
+            checks.append(
+                ChannelCheck(
+                    Channel.TELEGRAM,
+                    False,
+                    gettext(
+                        "The organization has no Telegram bot yet: ask the owner or a head of "
+                        "sales to add its token."
+                    ),
+                )
+            )
+        elif not chosen.telegram_chat_id:
+            checks.append(
+                ChannelCheck(
+                    Channel.TELEGRAM, False, gettext("Enter your Telegram chat id and save first.")
+                )
+            )
+        else:
+            try:
+                channels.send_telegram(
+                    token=token, chat_id=chosen.telegram_chat_id, text=f"{subject}\n\n{text}"
+                )
+            except channels.DeliveryError as error:
+                checks.append(
+                    ChannelCheck(
+                        Channel.TELEGRAM,
+                        False,
+                        gettext("The message was not sent: %(hint)s (%(reason)s)")
+                        % {"hint": _telegram_hint(error), "reason": error},
+                    )
+                )
+            else:
+                checks.append(
+                    ChannelCheck(
+                        Channel.TELEGRAM,
+                        True,
+                        gettext("Sent to chat %(chat)s.") % {"chat": chosen.telegram_chat_id},
+                    )
+                )
+    return checks
