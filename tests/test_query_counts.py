@@ -139,6 +139,7 @@ PAGES = {
     "/": 10,
     "/plans/": 9,
     "/plans/{plan}/": 10,
+    "/plans/{plan}/?tab=fact": 10,  # nothing stored here; the stored case: test_plan_vs_fact_page
     "/plans/{plan}/edit/": 14,
     "/plans/{plan}/pie/": 10,
     "/plans/{plan}/versions/1/": 9,
