@@ -16,7 +16,17 @@ from django.core.files import File
 from funnel.models import Integration, Lead, RawRecord
 from funnel.services import uploads
 from responsibility.models import Responsibility
-from salesplan.models import CalendarDay, Notification, NotificationKind, Product, Role, Team
+from salesplan.models import (
+    CalendarDay,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    Product,
+    Role,
+    Team,
+)
 from tests.factories import MembershipFactory, OrganizationFactory, PaymentFactory, PlanFactory
 from tests.funnel.importing import FIXTURES
 
@@ -139,6 +149,18 @@ def build_world() -> dict[str, Any]:
             kind=NotificationKind.DAILY_DIGEST,
             dedupe_key="fuzz:digest",
             payload={"day": "2026-12-14", "opened": [], "recovered": [], "forecasts": []},
+        ).pk,
+        "deliveries": Delivery.objects.create(
+            notification=Notification.objects.create(
+                organization=organization,
+                recipient=None,
+                kind=NotificationKind.DAILY_DIGEST,
+                dedupe_key="fuzz:digest:org",
+                payload={"day": "2026-12-14", "opened": [], "recovered": [], "forecasts": []},
+            ),
+            channel=Channel.WEBHOOK,
+            status=DeliveryStatus.FAILED,
+            last_error="HTTP 500",
         ).pk,
     }
     return {"owner": owner, "ids": ids}

@@ -342,6 +342,14 @@ EDIT_PLANS_ANYWHERE = ("owner", "head", "other_head")  # may create a plan (for 
 PAGE_MATRIX = [
     ("get", "/", None, statuses(200, outsider=200)),
     ("get", "/people/", None, statuses(200, outsider=200)),
+    ("get", "/inbox/", None, statuses(200, outsider=200)),
+    ("get", "/settings/notifications/", None, statuses(200, outsider=200)),
+    (
+        "get",
+        "/settings/organization/notifications/",
+        None,
+        statuses(200, editors=EDIT_SETTINGS, outsider=200),
+    ),
     ("get", "/plans/", None, statuses(200, outsider=200)),
     ("get", "/plans/new/", None, statuses(200, editors=EDIT_PLANS_ANYWHERE, outsider=200)),
     ("get", "/plans/{plan}/", None, READ),
