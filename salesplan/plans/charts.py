@@ -123,23 +123,25 @@ def gap_waterfall(factors: Sequence[dict[str, Any]], gap: Decimal) -> dict[str, 
     selectors.plan_attribution, stored by the recompute; they add up to the gap to the
     kopeck), then the gap itself. The page's table beside it is the text alternative."""
     names = [chart_text(factor["name"]) for factor in factors]
+    # Horizontal: the factors' names (a conversion names two stages) read without tilting.
     figure = go.Figure(
         go.Waterfall(
-            x=[*names, gettext("Gap")],
-            y=[float(factor["contribution"]) for factor in factors] + [float(gap)],
+            orientation="h",
+            y=[*names, gettext("Gap")],
+            x=[float(factor["contribution"]) for factor in factors] + [float(gap)],
             measure=["relative"] * len(factors) + ["total"],
             increasing={"marker": {"color": KEY_STAGE}},
             decreasing={"marker": {"color": BEHIND}},
             totals={"marker": {"color": INK}},
             connector={"line": {"color": "#cfd4dc"}},
-            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
         )
     )
     figure.update_layout(
         **_layout(
             showlegend=False,
-            xaxis={"type": "category", "automargin": True},
-            yaxis={"tickformat": ",.0f", "zeroline": True, "automargin": True},
+            yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
+            xaxis={"tickformat": ",.0f", "zeroline": True, "automargin": True},
         )
     )
     return _as_dict(figure)

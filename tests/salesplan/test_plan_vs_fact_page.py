@@ -335,3 +335,27 @@ def test_the_tab_runs_a_constant_number_of_queries(
         # then both cost the same number of queries, within the ceiling
         assert small == many, (query, small, many)
         assert many <= ceiling, (query, many)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_the_waterfall_draws_and_the_salespeople_unfold(
+    page, live_server, computed, team
+):
+    from tests.test_browser_plans import sign_in
+
+    # given the head of sales signed in, plan vs fact stored
+    sign_in(page, live_server.url, team["head"].user.email)
+    # when they open the tab on 15 December
+    page.goto(f"{live_server.url}/plans/{computed.pk}/?tab=fact&date={DAY}")
+    # then the vendored Plotly draws the waterfall beside the table
+    bars = "#fact-attribution .js-plotly-plot .waterfalllayer .point"
+    page.wait_for_selector(bars)
+    factors = GapShare.objects.filter(plan=computed, day=DAY).values("factor").distinct()
+    assert page.locator(bars).count() == factors.count() + 1  # and the gap itself
+    # and the salespeople's grid is folded until its summary is clicked
+    grid = page.locator("#fact-people table")
+    assert not grid.is_visible()
+    page.click("#fact-people summary")
+    assert grid.is_visible()
+    assert team["anna"].display_name in grid.inner_text()
