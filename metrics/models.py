@@ -60,11 +60,23 @@ class PerformanceSnapshot(models.Model):
     `owner` None is the department (everyone's actuals); a salesperson's row holds their
     personal slice against their share of the plan."""
 
+    # A yearly plan of 100 salespeople is ~630,000 rows rewritten by a full recompute, so the
+    # table carries only what reads need: the plan's foreign key with no index of its own
+    # (every index below starts with the plan), no database constraint on the metric and owner,
+    # whose deletes Django cascades itself (the commit checked 3 deferred constraints per row:
+    # a third of a recompute's time, bench/recompute_1m.py), and no index on the owner (a
+    # member is deactivated, not deleted).
     plan = models.ForeignKey(
-        "salesplan.SalesPlan", on_delete=models.CASCADE, related_name="performance_snapshots"
+        "salesplan.SalesPlan",
+        on_delete=models.CASCADE,
+        related_name="performance_snapshots",
+        db_index=False,
     )
     metric = models.ForeignKey(
-        PlanMetric, on_delete=models.CASCADE, related_name="performance_snapshots"
+        PlanMetric,
+        on_delete=models.CASCADE,
+        related_name="performance_snapshots",
+        db_constraint=False,  # indexed: a metric's delete (a plan's sync) finds its rows
     )
     owner = models.ForeignKey(
         "salesplan.Membership",
@@ -72,6 +84,8 @@ class PerformanceSnapshot(models.Model):
         null=True,
         blank=True,
         related_name="performance_snapshots",
+        db_constraint=False,
+        db_index=False,
     )
     day = models.DateField()
     plan_to_date = models.DecimalField(max_digits=18, decimal_places=6, null=True)
@@ -133,6 +147,7 @@ class PerformanceTotals(models.Model):
                 name="performance_totals_department_day_unique",
             ),
         ]
+        indexes = [models.Index(fields=["plan", "day"], name="performance_totals_plan_day")]
 
     def __str__(self) -> str:
         return f"{self.plan_id}/{self.owner_id or '-'} {self.day}"
