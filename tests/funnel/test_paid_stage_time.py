@@ -4,9 +4,11 @@ stored at the lead's creation before (funnel/migrations/0011_paid_stage_at_payme
 
 import importlib
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
-from django.db import connection, transaction
+from django.apps import apps
+from django.db import connection, migrations, transaction
 
 from funnel.ingest.loader import load_frames
 from funnel.migrations import __name__ as MIGRATIONS
@@ -164,11 +166,14 @@ def test_the_repair_moves_defaulted_paid_stages_to_the_first_payment(organizatio
     for key in ("same-day", "dated", "unpaid"):
         assert stage_times(key) == before[key]
     assert stage_times("dated")[LAST] == dated
-    # and running it again moves nothing
+    # and the migration run again (as migrate runs it) moves nothing
+    migration.repair(apps, SimpleNamespace(connection=connection))
+    assert stage_times("twice")[LAST] == first_paid
     assert migration.repair_paid_stage_times(connection) == 0
 
 
 def test_the_repair_on_an_empty_database_and_its_reversal_change_nothing():
     assert migration.repair_paid_stage_times(connection) == 0
-    operation = migration.Migration.operations[0]
-    assert operation.reverse_code is not None and operation.reversible
+    (operation,) = migration.Migration.operations
+    assert operation.code is migration.repair
+    assert operation.reverse_code is migrations.RunPython.noop
