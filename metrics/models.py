@@ -61,15 +61,16 @@ class PerformanceSnapshot(models.Model):
     personal slice against their share of the plan."""
 
     # A yearly plan of 100 salespeople is ~630,000 rows rewritten by a full recompute, so the
-    # table carries only what reads need: the plan's foreign key with no index of its own
-    # (every index below starts with the plan), no database constraint on the metric and owner,
+    # table carries only what reads need: no database constraint on the plan, metric and owner,
     # whose deletes Django cascades itself (the commit checked 3 deferred constraints per row:
-    # a third of a recompute's time, bench/recompute_1m.py), and no index on the owner (a
-    # member is deactivated, not deleted).
+    # a third of a recompute's time, bench/recompute_1m.py); no index on the plan or the owner
+    # of their own (the unique ones start with (plan, day), which every read names; a member is
+    # deactivated, not deleted).
     plan = models.ForeignKey(
         "salesplan.SalesPlan",
         on_delete=models.CASCADE,
         related_name="performance_snapshots",
+        db_constraint=False,
         db_index=False,
     )
     metric = models.ForeignKey(
@@ -102,17 +103,16 @@ class PerformanceSnapshot(models.Model):
             # Two partial constraints rather than one with nulls_distinct=False: SQLite has no
             # NULLS NOT DISTINCT, and the department's rows (owner NULL) must be unique too.
             models.UniqueConstraint(
-                fields=["plan", "metric", "owner", "day"],
+                fields=["plan", "day", "metric", "owner"],
                 condition=models.Q(owner__isnull=False),
                 name="performance_owner_day_unique",
             ),
             models.UniqueConstraint(
-                fields=["plan", "metric", "day"],
+                fields=["plan", "day", "metric"],
                 condition=models.Q(owner__isnull=True),
                 name="performance_department_day_unique",
             ),
         ]
-        indexes = [models.Index(fields=["plan", "day"], name="performance_plan_day")]
 
     def __str__(self) -> str:
         return f"{self.plan_id}/{self.metric_id}/{self.owner_id or '-'} {self.day}: {self.status}"

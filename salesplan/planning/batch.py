@@ -45,7 +45,10 @@ class Series:
     plan: Fraction | None
     actual_num: Sequence[int]
     actual_den: Sequence[int]
-    plan_to_date: Sequence[Fraction] | None = None
+    plan_to_date: Sequence[Number] | None = None
+    # Multiplies every plan-to-date (an owner's share of a stage's whole-number plan), so whole
+    # numbers stay integers until here.
+    plan_to_date_share: Fraction = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,21 @@ def rounded(num: np.ndarray, den: np.ndarray, places: int) -> np.ndarray:
 
 
 def decimal_strings(scaled: np.ndarray, places: int, mask: np.ndarray | None = None) -> list:
-    """Integers of 10^-places as decimal strings ("-12.500000"); None where ``mask`` is False."""
-    scale = 10**places
+    """Integers of 10^-places as decimal strings ("-12.500000"); None where ``mask`` is False.
+    (String slicing: the cheapest exact way, ~0.3 µs a value.)"""
+    width = places + 1
     keep = [True] * len(scaled) if mask is None else mask.tolist()
     out: list[str | None] = []
+    append = out.append
     for value, kept in zip(scaled.tolist(), keep, strict=True):
         if not kept:
-            out.append(None)
-            continue
-        whole, part = divmod(abs(value), scale)
-        sign = "-" if value < 0 else ""
-        out.append(f"{sign}{whole}.{part:0{places}d}")
+            append(None)
+        elif value < 0:
+            digits = str(-value).rjust(width, "0")
+            append(f"-{digits[:-places]}.{digits[-places:]}")
+        else:
+            digits = str(value).rjust(width, "0")
+            append(f"{digits[:-places]}.{digits[-places:]}")
     return out
 
 
@@ -132,10 +139,15 @@ def track_series(
         if s.plan_to_date is not None:
             if len(s.plan_to_date) != days:
                 raise ValueError("Every series needs one plan-to-date per day.")
+            sn, sd = s.plan_to_date_share.numerator, s.plan_to_date_share.denominator
             for value in s.plan_to_date:
-                value = Fraction(value)
-                en_list.append(value.numerator)
-                ed_list.append(value.denominator)
+                if isinstance(value, int):
+                    en_list.append(value * sn)
+                    ed_list.append(sd)
+                else:
+                    value = Fraction(value) * s.plan_to_date_share
+                    en_list.append(value.numerator)
+                    ed_list.append(value.denominator)
         elif s.shape is MetricShape.VOLUME:
             for e in working_days_elapsed:
                 en_list.append(plan.numerator * e)

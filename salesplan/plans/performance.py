@@ -265,7 +265,7 @@ def _series(
         position = ref.stage_position or 0
         if position < len(plan_days.names):
             name = plan_days.names[position]
-            to_date = [Fraction(day[name]) * share for day in plan_days.stage_plan]
+            to_date = [day[name] for day in plan_days.stage_plan]
     numerators, denominators = _actual(ref, col, running, target)
     return Series(
         shape=shape,
@@ -274,6 +274,7 @@ def _series(
         actual_num=numerators,
         actual_den=denominators,
         plan_to_date=to_date,
+        plan_to_date_share=share,
     )
 
 

@@ -29,7 +29,9 @@ def _expected(series: Series, elapsed: list[int], working_days: int, tolerance: 
             working_days_elapsed=done,
             working_days=working_days,
             shape=series.shape,
-            plan_to_date=None if series.plan_to_date is None else series.plan_to_date[day],
+            plan_to_date=None
+            if series.plan_to_date is None
+            else Fraction(series.plan_to_date[day]) * series.plan_to_date_share,
             lower_is_better=series.lower_is_better,
             tolerance=tolerance,
         )
@@ -95,9 +97,12 @@ def cases(draw):
         plan = draw(st.none() | fractions)
         nums = draw(st.lists(st.integers(0, 10**9), min_size=days, max_size=days))
         dens = draw(st.lists(st.integers(0, 10**4), min_size=days, max_size=days))
-        to_date = None
+        to_date, share = None, Fraction(1)
         if shape is MetricShape.VOLUME and draw(st.booleans()):
-            to_date = draw(st.lists(fractions, min_size=days, max_size=days))
+            # a stage's whole-number plan-to-date times an owner's share, or any fraction
+            values = st.integers(0, 10**6) if draw(st.booleans()) else fractions
+            to_date = draw(st.lists(values, min_size=days, max_size=days))
+            share = draw(st.fractions(min_value=0, max_value=1, max_denominator=10**4))
         series.append(
             Series(
                 shape=shape,
@@ -106,6 +111,7 @@ def cases(draw):
                 actual_num=nums,
                 actual_den=dens,
                 plan_to_date=to_date,
+                plan_to_date_share=share,
             )
         )
     tolerance = draw(
