@@ -112,7 +112,7 @@ class PlanForm(PlanFormLayout, forms.Form):
         max_value=Decimal(100),
         help_text=_(
             "A metric counts as slipped when it is behind its plan-to-date by more than this "
-            "(10 % if empty)."
+            "many percent (10 if empty)."
         ),
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
