@@ -54,7 +54,8 @@ class Series:
 @dataclass(frozen=True)
 class Tracked:
     """Flat columns, series after series, day after day (len = series × days). Numbers are
-    decimal strings (None where there is none), rounded as ``track_metric`` rounds them."""
+    exact decimal strings (``decimal_strings``; None where there is none), rounded as
+    ``track_metric`` rounds them."""
 
     status: list[str]
     plan_to_date: list[str | None]
@@ -85,22 +86,17 @@ def rounded(num: np.ndarray, den: np.ndarray, places: int) -> np.ndarray:
 
 
 def decimal_strings(scaled: np.ndarray, places: int, mask: np.ndarray | None = None) -> list:
-    """Integers of 10^-places as decimal strings ("-12.500000"); None where ``mask`` is False.
-    (String slicing: the cheapest exact way, ~0.3 µs a value.)"""
-    width = places + 1
-    keep = [True] * len(scaled) if mask is None else mask.tolist()
-    out: list[str | None] = []
-    append = out.append
-    for value, kept in zip(scaled.tolist(), keep, strict=True):
-        if not kept:
-            append(None)
-        elif value < 0:
-            digits = str(-value).rjust(width, "0")
-            append(f"-{digits[:-places]}.{digits[-places:]}")
-        else:
-            digits = str(value).rjust(width, "0")
-            append(f"{digits[:-places]}.{digits[-places:]}")
-    return out
+    """Integers of 10^-places as exact decimal strings in scientific notation ("-12500000e-6"
+    is -12.500000): what Decimal() and PostgreSQL's numeric input read exactly, for a tenth of
+    the cost of placing the point; None where ``mask`` is False."""
+    suffix = f"e-{places}"
+    values = scaled.tolist()
+    if mask is None:
+        return [f"{value}{suffix}" for value in values]
+    return [
+        f"{value}{suffix}" if kept else None
+        for value, kept in zip(values, mask.tolist(), strict=True)
+    ]
 
 
 def track_series(
