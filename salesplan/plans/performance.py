@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -188,15 +188,15 @@ def _running(
     return running
 
 
-def _actual(ref: MetricRef, col: Mapping[str, int], running: np.ndarray, target: int) -> tuple:
+def _actual(ref: MetricRef, col: Mapping[str, int], running: list[list[int]], target: int) -> tuple:
     """The metric's actual-to-date per day as (numerators, denominators) from the running
     totals (metrics.performance.actual_to_date's rules, money in kopecks); a zero denominator
     is no actual that day."""
-    days = running.shape[0]
+    days = len(running[0]) if running else 0
     zeros, ones = [0] * days, [1] * days
 
     def column(name: str) -> list[int]:
-        return running[:, col[name]].tolist() if name in col else zeros
+        return running[col[name]] if name in col else zeros
 
     def stage(position: int) -> list[int]:
         return column(stage_column(position))
@@ -255,7 +255,11 @@ class _PlanDays:
 
 
 def _series(
-    ref: MetricRef, plan_days: _PlanDays, col: Mapping[str, int], running: np.ndarray, target: int
+    ref: MetricRef,
+    plan_days: _PlanDays,
+    col: Mapping[str, int],
+    running: list[list[int]],
+    target: int,
 ) -> Series:
     shape = SHAPE_BY_METRIC.get(ref.kind, MetricShape.VOLUME)
     share = ref.share if shape is MetricShape.VOLUME else Fraction(1)
@@ -557,10 +561,10 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
             base = _base_totals(plan.pk, since - timedelta(days=1), personal_refs, columns)
             if base is None:
                 since = plan.period_start
+        # The days recomputed, and any after the last (a shortened period): one index range.
+        first_gone = min(since, last + timedelta(days=1))
         for model in (PerformanceSnapshot, PerformanceTotals, GapShare):
-            model.objects.filter(plan_id=plan.pk).filter(
-                Q(day__gte=since) | Q(day__gt=last)
-            ).delete()
+            model.objects.filter(plan_id=plan.pk, day__gte=first_gone).delete()
         if last < since:
             return 0
         written = _recompute(plan, decomposition, refs, personal_refs, since, last, base)
@@ -605,12 +609,15 @@ def _recompute(
     entities: list[tuple[int | None, int, np.ndarray]] = [
         (None, metric_id, department) for metric_id in refs
     ]
-    series = [_series(ref, plan_days, col, department, target) for ref in refs.values()]
+    # Each owner's running totals column by column (Python ints), read by every series.
+    by_column = {owner_id: running.T.tolist() for owner_id, running in personal.items()}
+    department_columns = department.T.tolist()
+    series = [_series(ref, plan_days, col, department_columns, target) for ref in refs.values()]
     ids = {ref.key: metric_id for metric_id, ref in refs.items()}
     for owner_id, owned in personal_refs.items():
         for ref in owned:
             entities.append((owner_id, ids[ref.key], personal[owner_id]))
-            series.append(_series(ref, plan_days, col, personal[owner_id], target))
+            series.append(_series(ref, plan_days, col, by_column[owner_id], target))
     tracked = track_series(
         series,
         working_days_elapsed=plan_days.elapsed,
