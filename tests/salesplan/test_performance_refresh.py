@@ -415,3 +415,17 @@ def test_the_nightly_sweep_recomputes_every_plan_in_progress_whole(
     # then the plan is marked from its start: its next recompute rewrites every day
     plan.refresh_from_db()
     assert plan.performance_dirty_from == plan.period_start
+
+
+def test_refresh_plans_recomputes_plan_vs_fact_after_a_migration(plan, actuals, capsys):
+    # given a plan in progress on 15 December with nothing stored yet
+    from django.core.management import call_command
+
+    PerformanceSnapshot.objects.filter(plan=plan).delete()
+    with mock.patch.object(performance_service.timezone, "localdate", return_value=DAY):
+        # when an operator runs refresh_plans (after `migrate`)
+        call_command("refresh_plans")
+    # then the plan vs fact of every day to today is stored, and the command says so
+    metrics = PlanMetric.objects.filter(plan=plan).count()
+    assert PerformanceSnapshot.objects.filter(plan=plan, owner=None).count() == metrics * DAYS
+    assert "Plan vs fact recomputed" in capsys.readouterr().out
