@@ -133,11 +133,16 @@ def performance_refresh_after_load(
     return performance_refresh_queue(plan_ids=ids)
 
 
-def performance_refresh_plans(*, plans: QuerySet[SalesPlan]) -> int:
+def performance_refresh_plans(
+    *, plans: QuerySet[SalesPlan] | None = None, plan_ids: Iterable[int] = ()
+) -> int:
     """The plans changed in a way that may move any day (their input, funnel or pie): mark
-    them to be recomputed from their start, and queue them."""
-    ids = list(plans.values_list("pk", flat=True).order_by("pk"))
-    SalesPlan.objects.filter(pk__in=ids).update(performance_dirty_from=F("period_start"))
+    them to be recomputed from their start (one UPDATE), and queue them."""
+    ids = sorted(plan_ids)
+    if plans is not None:
+        ids += list(plans.values_list("pk", flat=True).order_by("pk"))
+    if ids:
+        SalesPlan.objects.filter(pk__in=ids).update(performance_dirty_from=F("period_start"))
     return performance_refresh_queue(plan_ids=ids)
 
 

@@ -47,4 +47,4 @@ def actuals_loaded(
 
 @receiver(core_signals.pie_changed, dispatch_uid="plans_follow_their_pie")
 def pie_changed(sender: Any, *, plan: Any, **kwargs: Any) -> None:
-    performance.performance_refresh_plans(plans=SalesPlan.objects.filter(pk=plan.pk))
+    performance.performance_refresh_plans(plan_ids=[plan.pk])

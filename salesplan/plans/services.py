@@ -277,7 +277,7 @@ def plan_create(
         plan=plan, number=1, inputs=snapshot, changes={}, created_by=_user(user)
     )
     derive(plan, inputs, decomposition, team)
-    performance_refresh_plans(plans=SalesPlan.objects.filter(pk=plan.pk))
+    performance_refresh_plans(plan_ids=[plan.pk])
     return plan
 
 
@@ -378,7 +378,7 @@ def plan_update(
     )
     derive(current, inputs, decomposition, team)
     # its plan vs fact follows, in a job
-    performance_refresh_plans(plans=SalesPlan.objects.filter(pk=current.pk))
+    performance_refresh_plans(plan_ids=[current.pk])
     return current
 
 
