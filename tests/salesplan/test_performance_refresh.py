@@ -429,3 +429,33 @@ def test_refresh_plans_recomputes_plan_vs_fact_after_a_migration(plan, actuals, 
     metrics = PlanMetric.objects.filter(plan=plan).count()
     assert PerformanceSnapshot.objects.filter(plan=plan, owner=None).count() == metrics * DAYS
     assert "Plan vs fact recomputed" in capsys.readouterr().out
+
+
+def test_money_from_earlier_leads_is_split_to_the_whole_revenue_gap(
+    organization, funnel, plan, actuals, team, api_for
+):
+    # given a deal whose lead came in November (every stage then) paid 80,000 ₽ in December:
+    # December's paid stage has more deals than its meetings held
+    old = lead(
+        40,
+        "OLD40",
+        4,
+        responsible=team["anna"].user.email,
+        created_at="2026-11-10 09:00+03:00",
+        stage_at="2026-11-20 12:00+03:00",
+        is_target=True,
+        won=True,
+        amount="80000.00",
+        paid_at="2026-12-08 12:00+03:00",
+    )
+    _load(organization, funnel, [old])
+    plan_performance_refresh(plan_id=plan.pk, today=DAY, full=True)
+    # when the attribution is read
+    body = api_for(team["head"]).get(f"/api/v1/plans/{plan.pk}/attribution/?date={DAY}").json()
+    # then its parts add up to the revenue gap the plan vs fact shows (680,000 − 500,000 ₽),
+    # to the kopeck: every stage has a deal in December, so the factors multiply to revenue
+    revenue = _snapshot(plan, "revenue")
+    assert revenue.actual_to_date == Decimal("680000")
+    contributions = sum(Decimal(str(item["contribution"])) for item in body["factors"])
+    assert contributions == revenue.actual_to_date - revenue.plan_to_date == Decimal("180000")
+    assert Decimal(str(body["gap"])) == Decimal("180000")
