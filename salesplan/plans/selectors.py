@@ -332,12 +332,21 @@ def plan_attribution(plan: SalesPlan, day: date | None = None) -> dict[str, Any]
         else None
     )
     gap = sum((row["contribution"] for row in rows), Decimal(0))
+    revenue_gap = (
+        round(revenue.actual_to_date - revenue.plan_to_date, 2)
+        if revenue and revenue.plan_to_date is not None and revenue.actual_to_date is not None
+        else None
+    )
     return {
         "plan": plan.pk,
         "day": day,
         "revenue_plan_to_date": revenue.plan_to_date if revenue else None,
         "revenue_actual_to_date": revenue.actual_to_date if revenue else None,
         "gap": gap if rows else None,
+        # The plan vs fact's revenue gap; it differs from `gap` while a stage of the funnel
+        # has no deal in the period yet (the factors then explain no revenue: README).
+        "revenue_gap": revenue_gap,
+        "explains_revenue_gap": bool(rows) and revenue_gap is not None and gap == revenue_gap,
         "factors": list(factors.values()),
     }
 
