@@ -23,7 +23,8 @@ every 15 minutes for every plan in progress and nightly in full (the beat).
 
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -470,64 +471,142 @@ SNAPSHOT_FIELDS = [
 ]
 
 
-def _write_snapshots(
-    plan: SalesPlan, series: list[tuple[int | None, int]], days: list[date], tracked: Tracked
-) -> None:
-    """The tracked figures stored (`track_series` gives them series after series, day after
-    day): one COPY of ready-made lines on PostgreSQL (the values are numbers, dates and status
-    codes: nothing to escape), bulk_create elsewhere."""
-    count = len(series) * len(days)
-    now = timezone.now()
-    metric = [metric_id for _, metric_id in series for _ in days]
-    owner = [owner_id for owner_id, _ in series for _ in days]
-    day = days * len(series)
-    figures = [
-        tracked.plan_to_date,
-        tracked.actual_to_date,
-        tracked.forecast,
-        tracked.status,
-        tracked.gap,
-        tracked.gap_pct,
-    ]
-    if connection.vendor != "postgresql":
-        columns = [[plan.pk] * count, metric, owner, day, *figures, [now] * count]
-        PerformanceSnapshot.objects.bulk_create(
-            (
-                PerformanceSnapshot(**dict(zip(SNAPSHOT_FIELDS, values, strict=True)))
-                for values in zip(*columns, strict=True)
+# Days tracked and written at a time: PostgreSQL inserts one month's rows while Python tracks
+# the next (a full yearly recompute overlaps its two halves on two cores).
+CHUNK_DAYS = 31
+
+
+def _tracked_chunks(
+    series: list[Series], plan_days: _PlanDays, tolerance: Fraction
+) -> Iterator[tuple[int, Tracked]]:
+    """The series tracked CHUNK_DAYS days at a time: (number of days, their figures)."""
+    days = len(plan_days.elapsed)
+    for start in range(0, days, CHUNK_DAYS):
+        end = min(start + CHUNK_DAYS, days)
+        part = [
+            replace(
+                one,
+                actual_num=one.actual_num[start:end],
+                actual_den=one.actual_den[start:end],
+                plan_to_date=None if one.plan_to_date is None else one.plan_to_date[start:end],
+            )
+            for one in series
+        ]
+        yield (
+            end - start,
+            track_series(
+                part,
+                working_days_elapsed=plan_days.elapsed[start:end],
+                working_days=plan_days.working_days,
+                tolerance=tolerance,
             ),
-            batch_size=WRITE_BATCH,
         )
-        return
+
+
+class _Chunks:
+    """A file whose text is produced chunk by chunk as COPY reads it."""
+
+    def __init__(self, parts: Iterator[str]) -> None:
+        self.parts = parts
+        self.current = io.StringIO()
+
+    def read(self, size: int = -1) -> str:
+        while True:
+            data = self.current.read(size)
+            if data:
+                return data
+            part = next(self.parts, None)
+            if part is None:
+                return ""
+            self.current = io.StringIO(part)
+
+    def readline(self, size: int = -1) -> str:  # psycopg2 asks for read() only; for safety
+        return self.read(size)
+
+
+def _write_snapshots(
+    plan: SalesPlan,
+    series: list[tuple[int | None, int]],
+    days: list[date],
+    chunks: Iterator[tuple[int, Tracked]],
+) -> int:
+    """The tracked figures stored, chunk by chunk (`track_series` gives each chunk series after
+    series, day after day): one COPY on PostgreSQL fed as the chunks are tracked (the values
+    are numbers, dates and status codes: nothing to escape), bulk_create elsewhere. Returns
+    the rows written."""
+    now = timezone.now()
+    written = 0
+    if connection.vendor != "postgresql":
+        offset = 0
+        for width, tracked in chunks:
+            rows = []
+            for index, (owner_id, metric_id) in enumerate(series):
+                for step in range(width):
+                    i = index * width + step
+                    rows.append(
+                        PerformanceSnapshot(
+                            plan_id=plan.pk,
+                            metric_id=metric_id,
+                            owner_id=owner_id,
+                            day=days[offset + step],
+                            plan_to_date=tracked.plan_to_date[i],
+                            actual_to_date=tracked.actual_to_date[i],
+                            forecast=tracked.forecast[i],
+                            status=tracked.status[i],
+                            gap=tracked.gap[i],
+                            gap_pct=tracked.gap_pct[i],
+                            computed_at=now,
+                        )
+                    )
+            PerformanceSnapshot.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+            written += len(rows)
+            offset += width
+        return written
 
     def text(values: list[Any]) -> list[str]:
         return ["\\N" if value is None else str(value) for value in values]
 
-    columns = [
-        [str(plan.pk)] * count,
-        text(metric),
-        text(owner),
-        [value.isoformat() for value in day],
-        *(text(values) for values in figures),
-        [now.isoformat()] * count,
-    ]
-    rows = list(zip(*columns, strict=True))
     # In the unique keys' order (plan, day, metric, owner): day by day, then by metric and
     # owner, so the index inserts append instead of jumping (twice as fast a COPY).
-    width = len(days)
     order = sorted(range(len(series)), key=lambda i: (series[i][1], series[i][0] or 0))
-    buffer = io.StringIO(
-        "".join(
-            "\t".join(rows[index * width + offset]) + "\n"
-            for offset in range(width)
-            for index in order
-        )
-    )
+    null, tab = "\\N", "\t"
+    head = [
+        f"{plan.pk}{tab}{metric_id}{tab}{null if owner_id is None else owner_id}"
+        for owner_id, metric_id in series
+    ]
+    stamp = now.isoformat()
+
+    def lines() -> Iterator[str]:
+        nonlocal written
+        offset = 0
+        for width, tracked in chunks:
+            figures = [
+                text(tracked.plan_to_date),
+                text(tracked.actual_to_date),
+                text(tracked.forecast),
+                tracked.status,
+                text(tracked.gap),
+                text(tracked.gap_pct),
+            ]
+            rows = list(zip(*figures, strict=True))
+            out = []
+            for step in range(width):
+                day = days[offset + step].isoformat()
+                for index in order:
+                    i = index * width + step
+                    out.append(f"{head[index]}{tab}{day}{tab}{tab.join(rows[i])}{tab}{stamp}\n")
+            written += len(out)
+            offset += width
+            yield "".join(out)
+
     fields = ", ".join(PerformanceSnapshot._meta.get_field(name).column for name in SNAPSHOT_FIELDS)
     with connection.cursor() as cursor:
         cursor.copy_expert(
-            f"COPY {PerformanceSnapshot._meta.db_table} ({fields}) FROM STDIN", buffer
+            f"COPY {PerformanceSnapshot._meta.db_table} ({fields}) FROM STDIN",
+            _Chunks(lines()),
+            1 << 20,  # bytes a read: positional (Django's debug cursor wrapper passes *args only)
         )
+    return written
 
 
 def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: bool = False) -> int:
@@ -623,13 +702,12 @@ def _recompute(
         for ref in owned:
             entities.append((owner_id, ids[ref.key], personal[owner_id]))
             series.append(_series(ref, plan_days, col, by_column[owner_id], target))
-    tracked = track_series(
-        series,
-        working_days_elapsed=plan_days.elapsed,
-        working_days=plan_days.working_days,
-        tolerance=tolerance,
+    written = _write_snapshots(
+        plan,
+        [(o, m) for o, m, _ in entities],
+        days,
+        _tracked_chunks(series, plan_days, tolerance),
     )
-    _write_snapshots(plan, [(o, m) for o, m, _ in entities], days, tracked)
 
     totals_rows = []
     for owner_id, running in [(None, department), *personal.items()]:
@@ -641,4 +719,4 @@ def _recompute(
     GapShare.objects.bulk_create(
         _gap_shares(plan, refs, plan_days, days, col, department, target), batch_size=WRITE_BATCH
     )
-    return len(tracked.status)
+    return written
