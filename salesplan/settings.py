@@ -250,6 +250,10 @@ CELERY_IMPORTS = ("salesplan.notifications.tasks",)
 # many times a delivery is tried before it is failed, the first retry's delay (doubling after
 # each failure), and the local hour after which the daily digest of yesterday goes out.
 TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+# An organization's webhook may only call public addresses: not this machine, its private
+# network or the cloud's metadata service (server-side request forgery). Tests and a
+# development setup with a local receiver turn this on.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
 DELIVERY_RETRY_BASE_S = env_int("DELIVERY_RETRY_BASE_S", 60)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 8)

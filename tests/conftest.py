@@ -78,6 +78,14 @@ def _default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _webhooks_may_call_the_local_fakes(settings) -> None:
+    """The fake receivers listen on 127.0.0.1: a test of the private-address guard turns it
+    back off. (Worker processes started by tests read the environment variable.)"""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    os.environ["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = "1"
+
+
+@pytest.fixture(autouse=True)
 def _tasks_inline_by_default(settings) -> Iterator[None]:
     # Unit tests run tasks inline (not in the embedded default's background thread); the
     # `celery_worker` fixture switches to the real queue.

@@ -5,14 +5,18 @@ retry cannot help (a bot token Telegram refuses, a chat that does not exist)."""
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 from http.client import HTTPException
 from typing import Any
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils.translation import gettext
 
 # A Bot API call or a webhook slower than this is treated as failed (and retried).
 HTTP_TIMEOUT_S = 10
@@ -72,6 +76,41 @@ def send_telegram(*, token: str, chat_id: str, text: str) -> None:
         raise DeliveryError(f"Telegram did not confirm the message: {answer[:300]!r}")
 
 
+def _is_public(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%", 1)[0]).is_global
+
+
+def private_address_error(url: str, *, resolve: bool) -> str | None:
+    """Why the webhook may not call `url` (this machine, a private network, link-local such as
+    the cloud's metadata service), or None. `resolve`: look the name up as the call would (at
+    send time); else only an address written in the URL and "localhost" are judged (at save
+    time, when the name may not resolve yet). WEBHOOK_ALLOW_PRIVATE_ADDRESSES lifts it."""
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    refused = gettext(
+        "The webhook's address %(host)s is on a private network or this server; only public "
+        "addresses can be called."
+    ) % {"host": host}
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return refused
+    try:
+        return None if _is_public(host) else refused
+    except ValueError:  # a name, not an address
+        pass
+    if not resolve:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError) as error:
+        raise DeliveryError(f"{error.__class__.__name__}: {error}") from error
+    if any(not _is_public(info[4][0]) for info in found):
+        return refused
+    return None
+
+
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -80,6 +119,9 @@ def send_webhook(*, url: str, secret: str, event: str, event_id: str, data: dict
     """POST the event as JSON; the receiver checks X-Salesplan-Signature against the raw body
     with the organization's secret, and deduplicates by X-Salesplan-Event-Id (the same on
     every retry)."""
+    refused = private_address_error(url, resolve=True)
+    if refused:
+        raise DeliveryError(refused, permanent=True)
     body = json.dumps(
         {"id": event_id, "event": event, "data": data}, ensure_ascii=False, sort_keys=True
     ).encode()

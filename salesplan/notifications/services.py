@@ -107,6 +107,9 @@ def _settings_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
             if len(url) > WEBHOOK_URL_MAX_LENGTH:
                 raise ValidationError("too long")
             URLValidator(schemes=["http", "https"])(url)
+            refused = channels.private_address_error(url, resolve=False)
+            if refused:
+                errors["webhook_url"] = [refused]
         except ValidationError:
             errors["webhook_url"] = [
                 gettext(
