@@ -194,6 +194,38 @@ def _running(
     return running
 
 
+def _running_by_owner(
+    rows: pd.DataFrame,
+    columns: list[str],
+    days: list[date],
+    owners: list[int],
+    base: Mapping[int, Mapping[str, int]],
+) -> dict[int, np.ndarray]:
+    """`_running` for every owner at once (one group-by over all their rows, one cumulative
+    sum over an owners × days × columns block): each owner's running totals per day."""
+    if not owners:
+        return {}
+    mine = rows[rows["member_id"].isin(owners).fillna(False).astype(bool)]
+    grid = pd.MultiIndex.from_product([owners, days], names=["member_id", "day"])
+    daily = (
+        mine.astype({"member_id": "int64"})
+        .groupby(["member_id", "day"])[columns]
+        .sum()
+        .reindex(grid, fill_value=0)
+    )
+    block = daily.to_numpy(dtype="int64").reshape(len(owners), len(days), len(columns))
+    running = block.cumsum(axis=1).astype(object)
+    out = {}
+    for index, owner_id in enumerate(owners):
+        totals = running[index]
+        if base.get(owner_id):
+            totals = totals + np.array(
+                [int(base[owner_id].get(c, 0)) for c in columns], dtype=object
+            )
+        out[owner_id] = totals
+    return out
+
+
 def _actual(ref: MetricRef, col: Mapping[str, int], running: list[list[int]], target: int) -> tuple:
     """The metric's actual-to-date per day as (numerators, denominators) from the running
     totals (metrics.performance.actual_to_date's rules, money in kopecks); a zero denominator
@@ -675,17 +707,7 @@ def _recompute(
     rows = _daily_ints(frame)
     base_department, base_personal = base or ({}, {})
     department = _running(rows, columns, days, base_department)
-    by_member = {
-        int(member_id): group
-        for member_id, group in rows.dropna(subset=["member_id"]).groupby("member_id")
-    }
-    empty = rows.iloc[0:0]
-    personal = {
-        owner_id: _running(
-            by_member.get(owner_id, empty), columns, days, base_personal.get(owner_id)
-        )
-        for owner_id in personal_refs
-    }
+    personal = _running_by_owner(rows, columns, days, list(personal_refs), base_personal)
     plan_days = _PlanDays(decomposition, days)
     target = _target_position(refs.values(), decomposition)
     tolerance = Fraction(plan.tolerance) / 100
