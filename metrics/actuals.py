@@ -291,9 +291,8 @@ def _combine(parts: list[pd.DataFrame], stages: tuple[StageRef, ...]) -> pd.Data
     for column in counts:
         rows[column] = rows[column].fillna(0).astype("int64")
     for column in MONEY_COLUMNS:
-        rows[column] = rows[column].map(
-            lambda value: ZERO if value is None or pd.isna(value) else value
-        )
+        values = rows[column]
+        rows[column] = values.where(values.notna(), ZERO)  # None/NaN → 0, in C, not per row
     summed = rows.groupby(["member_id", "day"], dropna=False, sort=True).sum().reset_index()
     return summed[columns]
 

@@ -43,7 +43,7 @@ from salesplan.planning.tracking import round_half_up
 Number = int | Decimal | Fraction
 
 KOPECK: Final = Decimal("0.01")
-LN_PRECISION: Final = 60  # significant digits of the logarithms; far below a kopeck's error
+LN_PRECISION: Final = 40  # significant digits of the logarithms; far below a kopeck's error
 
 
 @dataclass(frozen=True, slots=True)
