@@ -25,7 +25,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from metrics.actuals import stage_column
+from metrics.actuals import MONEY_COLUMNS, stage_column
 from metrics.catalog import CATALOG
 from salesplan.planning import (
     DEFAULT_TOLERANCE,
@@ -79,33 +79,70 @@ def _ratio(numerator: Any, denominator: Any) -> Fraction | None:
     return Fraction(numerator or 0) / denominator if denominator else None
 
 
-def actual_to_date(
-    metric: MetricRef, totals: Mapping[str, Any], *, target_position: int
-) -> Fraction | None:
-    """The metric's actual-to-date from the totals of `metrics.actuals.cumulative_to`."""
+def actual_per_day(
+    metric: MetricRef,
+    col: Mapping[str, int],
+    columns: Sequence[Sequence[int]],
+    *,
+    target_position: int,
+) -> tuple[Sequence[int], Sequence[int]]:
+    """The metric's actual-to-date for each day as exact (numerators, denominators), from
+    running totals held column by column (`columns[col[name]][day]`, integers, money in
+    kopecks): the one place the rules above are written. A zero denominator is no actual
+    that day (a ratio over nothing, or the refusal rate)."""
+    days = len(columns[0]) if columns else 0
+    zeros, ones = [0] * days, [1] * days
 
-    def stage(position: int) -> Fraction:
-        return Fraction(totals.get(stage_column(position), 0) or 0)
+    def column(name: str) -> Sequence[int]:
+        return columns[col[name]] if name in col else zeros
+
+    def stage(position: int) -> Sequence[int]:
+        return column(stage_column(position))
+
+    def scaled(values: Sequence[int], factor: int) -> list[int]:
+        return [value * factor for value in values]
 
     kind = metric.kind
     if kind in ("leads", "target_leads", "stage_volume"):
-        return stage(metric.stage_position or 0)
+        return stage(metric.stage_position or 0), ones
     if kind == "target_lead_share":
-        return _ratio(stage(target_position), stage(0))
+        return stage(target_position), stage(0)
     if kind == "stage_conversion":
         position = metric.stage_position or 0
-        return _ratio(stage(position + 1), stage(position))
+        return stage(position + 1), stage(position)
     if kind in SUMS:
-        return Fraction(totals.get(SUMS[kind], 0) or 0)
+        name = SUMS[kind]
+        return column(name), ([100] * days if name in MONEY_COLUMNS else ones)
     if kind == "average_check":
-        return _ratio(totals.get("revenue"), totals.get("won_deals"))
+        return column("revenue"), scaled(column("won_deals"), 100)
     if kind == "cost_per_lead":
-        return _ratio(totals.get("marketing_spend"), stage(0))
+        return column("marketing_spend"), scaled(stage(0), 100)
     if kind == "cost_per_target_lead":
-        return _ratio(totals.get("marketing_spend"), stage(target_position))
+        return column("marketing_spend"), scaled(stage(target_position), 100)
     if kind == "missed_call_rate":
-        return _ratio(totals.get("missed_calls"), totals.get("calls"))
-    return None  # refusal rate: not read from the actuals yet
+        return column("missed_calls"), column("calls")
+    return zeros, zeros  # the refusal rate: not read from the actuals yet
+
+
+def actual_to_date(
+    metric: MetricRef, totals: Mapping[str, Any], *, target_position: int
+) -> Fraction | None:
+    """The metric's actual-to-date from the totals of `metrics.actuals.cumulative_to` (one
+    day of `actual_per_day`)."""
+    names = list(totals)
+    col = {name: index for index, name in enumerate(names)}
+    columns = [
+        [
+            int(Decimal(totals[name] or 0).scaleb(2))
+            if name in MONEY_COLUMNS
+            else int(totals[name] or 0)
+        ]
+        for name in names
+    ]
+    if not columns:
+        columns = [[0]]
+    numerators, denominators = actual_per_day(metric, col, columns, target_position=target_position)
+    return Fraction(numerators[0], denominators[0]) if denominators[0] else None
 
 
 @dataclass(frozen=True)

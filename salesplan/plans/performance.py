@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from metrics.actuals import COUNT_COLUMNS, MONEY_COLUMNS, ActualsFrame, actuals_by_day, stage_column
 from metrics.models import GapShare, PerformanceSnapshot, PerformanceTotals, PlanMetric
-from metrics.performance import SUMS, MetricRef, ref_of
+from metrics.performance import MetricRef, actual_per_day, ref_of
 from responsibility.models import Responsibility
 from salesplan.models import Organization, PlanStatus, Role, SalesPlan
 from salesplan.planning import (
@@ -53,7 +53,7 @@ from salesplan.planning import (
 from salesplan.planning.attribution import attribute_gap, split_by_shares
 from salesplan.planning.batch import Series, Tracked, track_series
 from salesplan.planning.tracking import VALUE_PLACES, round_half_up
-from salesplan.plans.selectors import with_inputs
+from salesplan.plans.selectors import top_owners, with_inputs
 from salesplan.plans.slips import slips_sync
 from salesplan.plans.snapshot import saved_plan_input
 from salesplan.queue import enqueue
@@ -225,44 +225,6 @@ def _running_by_owner(
     return out
 
 
-def _actual(ref: MetricRef, col: Mapping[str, int], running: list[list[int]], target: int) -> tuple:
-    """The metric's actual-to-date per day as (numerators, denominators) from the running
-    totals (metrics.performance.actual_to_date's rules, money in kopecks); a zero denominator
-    is no actual that day."""
-    days = len(running[0]) if running else 0
-    zeros, ones = [0] * days, [1] * days
-
-    def column(name: str) -> list[int]:
-        return running[col[name]] if name in col else zeros
-
-    def stage(position: int) -> list[int]:
-        return column(stage_column(position))
-
-    def scaled(values: list[int], factor: int) -> list[int]:
-        return [v * factor for v in values]
-
-    kind = ref.kind
-    if kind in ("leads", "target_leads", "stage_volume"):
-        return stage(ref.stage_position or 0), ones
-    if kind == "target_lead_share":
-        return stage(target), stage(0)
-    if kind == "stage_conversion":
-        position = ref.stage_position or 0
-        return stage(position + 1), stage(position)
-    if kind in SUMS:
-        name = SUMS[kind]
-        return column(name), ([100] * days if name in MONEY_COLUMNS else ones)
-    if kind == "average_check":
-        return column("revenue"), scaled(column("won_deals"), 100)
-    if kind == "cost_per_lead":
-        return column("marketing_spend"), scaled(stage(0), 100)
-    if kind == "cost_per_target_lead":
-        return column("marketing_spend"), scaled(stage(target), 100)
-    if kind == "missed_call_rate":
-        return column("missed_calls"), column("calls")
-    return zeros, zeros  # the refusal rate: not read from the actuals yet
-
-
 class _PlanDays:
     """What every row of a day shares: working days elapsed and each stage's plan-to-date,
     computed in one pass over the decomposition's days (not once per row)."""
@@ -307,7 +269,7 @@ def _series(
         if position < len(plan_days.names):
             name = plan_days.names[position]
             to_date = [day[name] for day in plan_days.stage_plan]
-    numerators, denominators = _actual(ref, col, running, target)
+    numerators, denominators = actual_per_day(ref, col, running, target_position=target)
     return Series(
         shape=shape,
         lower_is_better=ref.lower_is_better,
@@ -323,15 +285,6 @@ def _target_position(refs: Iterable[MetricRef], decomposition: Decomposition) ->
     return next((m.stage_position for m in refs if m.kind == "target_leads"), None) or next(
         (i for i, s in enumerate(decomposition.stages) if s.is_target_lead), 1
     )
-
-
-def _top_owners(plan: SalesPlan) -> dict[int, list[tuple[int, Fraction]]]:
-    """Each metric's owners at the top of the pie, with their shares."""
-    owners: dict[int, list[tuple[int, Fraction]]] = {}
-    top = Responsibility.objects.filter(plan=plan, parent__isnull=True).order_by("metric_id", "id")
-    for metric_id, owner_id, share in top.values_list("metric_id", "owner_id", "share"):
-        owners.setdefault(metric_id, []).append((owner_id, Fraction(share)))
-    return owners
 
 
 def _gap_factors(
@@ -398,7 +351,7 @@ def _gap_shares(
     revenue = next((ref for ref in refs.values() if ref.kind == "revenue"), None)
     if revenue is None or revenue.planned_value is None or not plan_days.names:
         return []
-    owners = _top_owners(plan)
+    owners = top_owners(plan)
     rows = []
     for index, day in enumerate(days):
         elapsed = plan_days.elapsed[index]

@@ -351,6 +351,21 @@ def plan_attribution(plan: SalesPlan, day: date | None = None) -> dict[str, Any]
     }
 
 
+def top_owners(plan: SalesPlan) -> dict[int, list[tuple[int, Decimal]]]:
+    """Each metric's owners at the top of the pie with their shares, the largest share first
+    (then the first assigned), by metric id: whose a department figure, a gap share and a
+    department slip are. One query."""
+    owners: dict[int, list[tuple[int, Decimal]]] = {}
+    tops = (
+        Responsibility.objects.filter(plan=plan, parent__isnull=True)
+        .order_by("metric_id", "-share", "id")
+        .values_list("metric_id", "owner_id", "share")
+    )
+    for metric_id, owner_id, share in tops:
+        owners.setdefault(metric_id, []).append((owner_id, share))
+    return owners
+
+
 def department_owners(plan: SalesPlan) -> dict[str, list[dict[str, Any]]]:
     """Who owns each metric for the department: its slices at the top of the pie (several
     when the top is split, the largest share first), keyed by the metric's key. The stored

@@ -23,10 +23,9 @@ from django.db import connection
 from django.db.models import Max, Min, Q
 
 from metrics.models import PerformanceSnapshot, PerformanceStatus, Slip
-from responsibility.models import Responsibility
 from salesplan.models import SalesPlan
 from salesplan.notifications.services import slip_opened_notify
-from salesplan.plans.selectors import gap_split
+from salesplan.plans.selectors import gap_split, top_owners
 
 # (metric id, owner id or None, personal)
 SlipKey = tuple[int, int | None, bool]
@@ -43,25 +42,8 @@ class _Row:
     gap_pct: Decimal | None
 
 
-def _top_owners(plan: SalesPlan) -> dict[int, int]:
-    """Each metric's department owner: the top of the pie (the largest share, then the
-    first assigned, when the top is split)."""
-    owners: dict[int, int] = {}
-    best: dict[int, Decimal] = {}
-    tops = (
-        Responsibility.objects.filter(plan=plan, parent__isnull=True)
-        .order_by("metric_id", "id")
-        .values_list("metric_id", "owner_id", "share")
-    )
-    for metric_id, owner_id, share in tops:
-        if metric_id not in owners or share > best[metric_id]:
-            owners[metric_id] = owner_id
-            best[metric_id] = share
-    return owners
-
-
 def _rows_of(plan: SalesPlan, day: date) -> list[_Row]:
-    top = _top_owners(plan)
+    top = {metric_id: owners[0][0] for metric_id, owners in top_owners(plan).items()}
     rows = []
     snapshots = PerformanceSnapshot.objects.filter(plan=plan, day=day).values_list(
         "metric_id", "owner_id", "status", "gap", "gap_pct"
