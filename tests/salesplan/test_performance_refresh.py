@@ -8,79 +8,26 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
 
 from funnel import signals as funnel_signals
-from funnel.ingest.loader import load_frames
-from funnel.models import Funnel
 from metrics.models import GapShare, PerformanceSnapshot, PlanMetric
 from responsibility.models import Responsibility
-from salesplan.models import Organization, Role, SalesPlan
+from salesplan.models import Role, SalesPlan
 from salesplan.plans import performance as performance_service
 from salesplan.plans.performance import plan_performance_refresh
 from tests.factories import FunnelFactory, OrganizationFactory, PlanFactory
-from tests.funnel.frames import frame, lead
+from tests.funnel.frames import lead
+from tests.salesplan.plan_vs_fact import (  # noqa: F401 (fixtures)
+    DAY,
+    _no_queued_marks,
+    load,
+    snapshot_values,
+    won,
+)
 
 pytestmark = pytest.mark.django_db
 
-# 15 December 2026: 11 of the month's 22 working days elapsed (1–15 December: 11 weekdays).
-DAY = date(2026, 12, 15)
 DAYS = 15
-
-
-@pytest.fixture(autouse=True)
-def _no_queued_marks():
-    """The debounce marks live in the cache, which outlives each test's database."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def team(make_member):
-    return {
-        "anna": make_member(Role.SALESPERSON),
-        "boris": make_member(Role.SALESPERSON),
-        "head": make_member(Role.HEAD_OF_SALES),
-    }
-
-
-@pytest.fixture
-def plan(organization, funnel, team):
-    return PlanFactory(
-        organization=organization, funnel=funnel, team=[(team["anna"], 0.6), (team["boris"], 0.4)]
-    )
-
-
-def _won(line: int, who: str, day: int, amount: str = "50000.00") -> dict:
-    moment = f"2026-12-{day:02d} 12:00+03:00"
-    return lead(
-        line,
-        f"W{line}",
-        4,
-        responsible=who,
-        created_at=f"2026-12-{day:02d} 09:00+03:00",
-        stage_at=moment,
-        is_target=True,
-        won=True,
-        amount=amount,
-        paid_at=moment,
-    )
-
-
-def _load(organization: Organization, funnel: Funnel, rows: list[dict]) -> None:
-    """Load the rows as a batch of the events API would: then announce them."""
-    with transaction.atomic():
-        result = load_frames(
-            organization=organization,
-            funnel=funnel,
-            source="api",
-            frames={"leads": frame("leads", rows)},
-        )
-        assert result.errors == []
-        funnel_signals.actuals_loaded.send(
-            sender=None, organization_id=organization.pk, funnel_id=funnel.pk, since=result.earliest
-        )
 
 
 @pytest.fixture
@@ -88,10 +35,10 @@ def actuals(organization, funnel, team):
     """By 15 December: Anna won 7 deals of 50,000 ₽, Boris 4, the head of sales 1 (the
     department's only); one of Anna's on 20 December, after the day tracked."""
     anna, boris, head = (team[k].user.email for k in ("anna", "boris", "head"))
-    rows = [_won(n, anna, 1 + n) for n in range(1, 8)]
-    rows += [_won(10 + n, boris, 2 + 2 * n) for n in range(1, 5)]
-    rows += [_won(20, head, 14), _won(21, anna, 20)]
-    _load(organization, funnel, rows)
+    rows = [won(n, anna, 1 + n) for n in range(1, 8)]
+    rows += [won(10 + n, boris, 2 + 2 * n) for n in range(1, 5)]
+    rows += [won(20, head, 14), won(21, anna, 20)]
+    load(organization, funnel, rows, announce=True)
 
 
 def _snapshot(plan, key: str, owner=None, day: date = DAY) -> PerformanceSnapshot:
@@ -99,21 +46,7 @@ def _snapshot(plan, key: str, owner=None, day: date = DAY) -> PerformanceSnapsho
 
 
 def _values(plan) -> list[tuple]:
-    return list(
-        PerformanceSnapshot.objects.filter(plan=plan)
-        .order_by("day", "metric_id", "owner_id")
-        .values_list(
-            "metric_id",
-            "owner_id",
-            "day",
-            "plan_to_date",
-            "actual_to_date",
-            "forecast",
-            "status",
-            "gap",
-            "gap_pct",
-        )
-    )
+    return snapshot_values(plan)
 
 
 def test_department_rows_for_each_day_and_metric(plan, actuals):
@@ -184,7 +117,12 @@ def test_an_incremental_recompute_after_a_load_equals_a_full_one(
     )
     # when a deal won on 5 December is loaded late (the load marks the plan from that day)
     with django_capture_on_commit_callbacks(execute=False):
-        _load(organization, funnel, [_won(30, team["boris"].user.email, 5, "70000.00")])
+        load(
+            organization,
+            funnel,
+            announce=True,
+            rows=[won(30, team["boris"].user.email, 5, "70000.00")],
+        )
     plan.refresh_from_db()
     assert plan.performance_dirty_from == date(2026, 12, 5)
     written = plan_performance_refresh(plan_id=plan.pk, today=DAY)
@@ -280,7 +218,7 @@ def test_loading_actuals_queues_one_recompute(
         # when actuals are loaded twice within a minute
         for batch in (1, 2):
             with django_capture_on_commit_callbacks(execute=True):
-                _load(organization, funnel, [_won(batch, anna, 3)])
+                load(organization, funnel, announce=True, rows=[won(batch, anna, 3)])
                 funnel_signals.actuals_loaded.send(
                     sender=None, organization_id=organization.pk, funnel_id=funnel.pk
                 )
@@ -299,7 +237,7 @@ def test_the_queued_job_recomputes_and_the_next_load_queues_again(
         for batch in (1, 2):
             # when actuals are loaded and the queued job runs
             with django_capture_on_commit_callbacks(execute=True) as callbacks:
-                _load(organization, funnel, [_won(batch, anna, 3)])
+                load(organization, funnel, announce=True, rows=[won(batch, anna, 3)])
                 funnel_signals.actuals_loaded.send(
                     sender=None, organization_id=organization.pk, funnel_id=funnel.pk
                 )
@@ -448,7 +386,7 @@ def test_money_from_earlier_leads_is_split_to_the_whole_revenue_gap(
         amount="80000.00",
         paid_at="2026-12-08 12:00+03:00",
     )
-    _load(organization, funnel, [old])
+    load(organization, funnel, announce=True, rows=[old])
     plan_performance_refresh(plan_id=plan.pk, today=DAY, full=True)
     # when the attribution is read
     body = api_for(team["head"]).get(f"/api/v1/plans/{plan.pk}/attribution/?date={DAY}").json()

@@ -34,6 +34,7 @@ from salesplan.plans.performance import plan_performance_refresh
 from salesplan.plans.tasks import refresh_performance
 from tests.factories import PlanFactory
 from tests.funnel.frames import frame, lead
+from tests.salesplan.plan_vs_fact import snapshot_values
 from tests.workers import database_url_for_worker
 
 pytestmark = [pytest.mark.redis]
@@ -95,22 +96,7 @@ def load(plan: SalesPlan, rows: list[dict]) -> None:
 
 
 def stored(plan: SalesPlan) -> list[tuple]:
-    """The plan's snapshot rows, every value but when they were computed."""
-    return list(
-        PerformanceSnapshot.objects.filter(plan=plan)
-        .order_by("day", "metric_id", "owner_id")
-        .values_list(
-            "metric_id",
-            "owner_id",
-            "day",
-            "plan_to_date",
-            "actual_to_date",
-            "forecast",
-            "status",
-            "gap",
-            "gap_pct",
-        )
-    )
+    return snapshot_values(plan)
 
 
 def days_of(rows: list[tuple]) -> set[date]:

@@ -9,24 +9,21 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from funnel.ingest.loader import load_frames
-from funnel.models import Funnel
 from metrics.models import GapShare, PerformanceSnapshot, Slip
 from salesplan.formatting import format_money, format_number
-from salesplan.models import Organization, Role
+from salesplan.models import Role
 from salesplan.plans.performance import plan_performance_refresh
 from tests.factories import FunnelFactory, MembershipFactory, OrganizationFactory, PlanFactory
 from tests.funnel.frames import frame, lead
+from tests.salesplan.plan_vs_fact import DAY, _no_queued_marks, load, won  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-# 15 December 2026: 11 of the month's 22 working days elapsed (as in test_performance_refresh).
-DAY = date(2026, 12, 15)
 # A day that has passed by any clock these tests run under: the page's default day is the
 # latest day stored up to today.
 EARLY_DAY = date(2026, 12, 2)
@@ -37,65 +34,14 @@ EARLY_DAY = date(2026, 12, 2)
 FACT_TAB_QUERIES = 15
 
 
-@pytest.fixture(autouse=True)
-def _no_queued_marks():
-    """The debounce marks live in the cache, which outlives each test's database."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def team(make_member):
-    return {
-        "anna": make_member(Role.SALESPERSON),
-        "boris": make_member(Role.SALESPERSON),
-        "head": make_member(Role.HEAD_OF_SALES),
-    }
-
-
-@pytest.fixture
-def plan(organization, funnel, team):
-    return PlanFactory(
-        organization=organization, funnel=funnel, team=[(team["anna"], 0.6), (team["boris"], 0.4)]
-    )
-
-
-def _won(line: int, who: str, day: int, amount: str = "50000.00") -> dict:
-    moment = f"2026-12-{day:02d} 12:00+03:00"
-    return lead(
-        line,
-        f"W{line}",
-        4,
-        responsible=who,
-        created_at=f"2026-12-{day:02d} 09:00+03:00",
-        stage_at=moment,
-        is_target=True,
-        won=True,
-        amount=amount,
-        paid_at=moment,
-    )
-
-
-def _load(organization: Organization, funnel: Funnel, rows: list[dict]) -> None:
-    with transaction.atomic():
-        result = load_frames(
-            organization=organization,
-            funnel=funnel,
-            source="api",
-            frames={"leads": frame("leads", rows)},
-        )
-        assert result.errors == []
-
-
 @pytest.fixture
 def actuals(organization, funnel, team):
     """By 15 December: Anna won 7 deals of 50,000 ₽, Boris 4, the head of sales 1."""
     anna, boris, head = (team[k].user.email for k in ("anna", "boris", "head"))
-    rows = [_won(n, anna, 1 + n) for n in range(1, 8)]
-    rows += [_won(10 + n, boris, 2 + 2 * n) for n in range(1, 5)]
-    rows += [_won(20, head, 14)]
-    _load(organization, funnel, rows)
+    rows = [won(n, anna, 1 + n) for n in range(1, 8)]
+    rows += [won(10 + n, boris, 2 + 2 * n) for n in range(1, 5)]
+    rows += [won(20, head, 14)]
+    load(organization, funnel, rows, announce=False)
 
 
 @pytest.fixture
@@ -319,10 +265,11 @@ def test_the_tab_runs_a_constant_number_of_queries(
         name="December, six people",
         team=list(zip(six, shares, strict=True)),
     )
-    _load(
+    load(
         organization,
         funnel,
-        [_won(100 + n, six[n % 6].user.email, 1 + n % 14) for n in range(30)],
+        [won(100 + n, six[n % 6].user.email, 1 + n % 14) for n in range(30)],
+        announce=False,
     )
     plan_performance_refresh(plan_id=big.pk, today=DAY)
     small_rows = PerformanceSnapshot.objects.filter(plan=computed, day=DAY).count()
