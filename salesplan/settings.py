@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "responsibility",
     "metrics",
     "salesplan.plans",
+    "salesplan.dashboards",
 ]
 
 MIDDLEWARE = [

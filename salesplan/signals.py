@@ -14,3 +14,7 @@ product_repriced = Signal()
 member_renamed = Signal()
 # A plan's responsibility pie changed (an owner, a share, a split); kwargs: plan.
 pie_changed = Signal()
+# A plan's plan vs fact was recomputed and stored; kwargs: plan, since (the first day
+# recomputed), last (the last day stored). Sent inside the recompute's transaction, so what a
+# receiver stores commits (or rolls back) with the snapshots it summarises.
+performance_refreshed = Signal()

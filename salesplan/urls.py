@@ -165,6 +165,7 @@ urlpatterns = [
     path(
         "settings/calendar/<int:pk>/delete/", views.calendar_day_delete, name="calendar_day_delete"
     ),
+    path("", include("salesplan.dashboards.urls")),
     path("", include("salesplan.plans.urls")),
     path("", include("responsibility.urls")),
     path("", include("funnel.urls")),

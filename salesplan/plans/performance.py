@@ -58,6 +58,7 @@ from salesplan.plans.slips import slips_sync
 from salesplan.plans.snapshot import saved_plan_input
 from salesplan.queue import enqueue
 from salesplan.selectors import calendar_for
+from salesplan.signals import performance_refreshed
 
 REFRESH_TASK = "plans.refresh_performance"
 # Many loads in a minute (a webhook burst, an import in chunks) queue one recompute per plan.
@@ -653,6 +654,7 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
         written = _recompute(plan, decomposition, refs, personal_refs, since, last, base)
         # Slips open and close from the last day's rows (notified once, after the commit).
         slips_sync(plan=plan, day=last)
+        performance_refreshed.send(sender=SalesPlan, plan=plan, since=since, last=last)
         return written
 
 

@@ -4,6 +4,7 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language
 
+from salesplan import tables
 from salesplan.formatting import format_money, format_number
 
 register = template.Library()
@@ -35,3 +36,9 @@ def percent(value: Any, places: int = 1) -> str:
 def get_item(mapping: Any, key: Any) -> Any:
     """{{ forms|get_item:id }}: a dict lookup by a variable key."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.inclusion_tag("_export_links.html", takes_context=True)
+def export_links(context: Any, table: Any) -> dict[str, Any]:
+    """{% export_links table %}: the table's XLSX and CSV links (salesplan.tables)."""
+    return {"links": tables.export_links(context["request"], table), "table": table}

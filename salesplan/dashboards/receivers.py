@@ -1,0 +1,1 @@
+"""What the dashboards layer does when the layers below announce something."""
