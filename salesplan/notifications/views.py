@@ -1,35 +1,61 @@
-"""The inbox page: a person's notifications in their language, each channel's fate (a failed
-delivery says why), marking read; and the unread badge the menu loads (htmx, so no page
-pays a query for it). The notification settings pages: a person's channels with a test
-message, and the organization's bot, chat and webhook with the retry of failed deliveries;
-they call the services the API calls."""
+"""The inbox page: the open slips a person answers for or oversees (owner, metric, since when,
+the gap and what it costs, a link to the metric's history), their notifications in their
+language, each channel's fate (a failed delivery says why), marking read; and the unread
+badge the menu loads (htmx, so no page pays a query for it). The notification settings
+pages: a person's channels with a test message, and the organization's bot, chat and webhook
+with the retry of failed deliveries; they call the services the API calls."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salesplan.access import get_scoped_or_404, may_edit_settings, require_membership
+from metrics.models import Slip
+from salesplan.access import get_scoped_or_404, may_edit_settings, require_membership, scoped
 from salesplan.forms import add_service_errors
-from salesplan.models import Channel
+from salesplan.models import Channel, Membership, PlanStatus, Role
 from salesplan.notifications import channels, services
 from salesplan.notifications.forms import OrganizationSettingsForm, PersonSettingsForm
 from salesplan.notifications.messages import render as render_message
 
 # The inbox page shows the latest ones; older ones are in the API (paginated).
 INBOX_PAGE_SIZE = 100
+# The open slips the inbox lists, the most costly first (the slips API has them all).
+INBOX_SLIPS = 100
+
+
+def open_slips(member: Membership) -> QuerySet[Slip]:
+    """The open slips a member answers for or oversees: salespeople and marketers their own
+    (the metrics they hold, as the slips API shows them); everyone else the organization's,
+    of the plans not closed. The most costly first (the most negative part of the revenue
+    gap; none attributed last), then the oldest. One query."""
+    slips = scoped(Slip, member.organization, path="plan__organization").filter(
+        closed_on__isnull=True
+    )
+    if member.role in (Role.SALESPERSON, Role.MARKETER):
+        slips = slips.filter(owner=member)
+    else:
+        slips = slips.exclude(plan__status=PlanStatus.CLOSED)
+    return slips.select_related("plan", "metric", "owner__user").order_by(
+        F("attributed_revenue").asc(nulls_last=True), "since", "id"
+    )
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
     notifications = list(services.inbox(membership)[:INBOX_PAGE_SIZE])
     items = [{"notification": n, "message": render_message(n)} for n in notifications]
+    slips = [
+        {"slip": slip, "gap_fraction": None if slip.gap_pct is None else slip.gap_pct / 100}
+        for slip in open_slips(membership)[:INBOX_SLIPS]
+    ]
     return render(
         request,
         "notifications/inbox.html",
-        {"items": items, "unread": services.unread_count(membership)},
+        {"items": items, "slips": slips, "unread": services.unread_count(membership)},
     )
 
 

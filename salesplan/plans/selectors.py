@@ -33,7 +33,6 @@ from salesplan.planning import (
     PlanInputError,
     WorkingCalendar,
     decompose,
-    person_daily,
 )
 from salesplan.planning.attribution import split_by_shares
 from salesplan.planning.whatif import diff_decompositions
@@ -94,10 +93,39 @@ def decompose_plans(
     return [decompose_plan(plan, calendar=calendar) for plan in plans]
 
 
-def my_slices(*, membership: Membership, plans: Sequence[SalesPlan]) -> list[dict[str, Any]]:
-    """The metrics a person holds in these plans, with their share of the planned value."""
+# The split metrics whose slice is a count of the person's own funnel: their part is their
+# share of the plan's decomposition (whole numbers by the largest remainder), the definition
+# every page uses for a salesperson's stages. A new client is a paid deal of a new client, so
+# a hunter's new clients are their paid deals (the last stage), never a figure of their own.
+PERSON_STAGE_KINDS = frozenset({"stage_volume", "new_clients"})
+
+
+def _person_figure(item: DecomposedPlan, membership: Membership, metric: PlanMetric) -> Any:
+    """The person's part of a stage-count metric from the decomposition, with their share
+    of the plan; None when they have no part of the plan (the caller falls back)."""
+    decomposition = item.decomposition
+    if decomposition is None or metric.kind not in PERSON_STAGE_KINDS:
+        return None
+    person = next((p for p in decomposition.by_person if p.key == str(membership.pk)), None)
+    if person is None:
+        return None
+    stages = decomposition.stages
+    position = len(stages) - 1 if metric.kind == "new_clients" else metric.stage_position
+    if position is None or not 0 <= position < len(stages):
+        return None
+    return Decimal(person.stages[stages[position].name]), person.share
+
+
+def my_slices(*, membership: Membership, plans: Sequence[DecomposedPlan]) -> list[dict[str, Any]]:
+    """The metrics a person holds in these plans, with their part of the planned value.
+
+    A slice of a stage count (a stage's volume, new clients) is the person's share of the
+    plan's decomposition, the same figure as their numbers for the day add up to, so "new
+    clients" and the paid stage agree; another split volume or money is the planned value
+    times the slice's share; rates and averages stay whole."""
+    by_plan = {item.plan.pk: item for item in plans}
     rows = (
-        Responsibility.objects.filter(plan__in=list(plans), owner=membership)
+        Responsibility.objects.filter(plan__in=list(by_plan), owner=membership)
         .select_related("metric", "plan")
         .order_by("plan_id", "metric_id")
     )
@@ -105,8 +133,11 @@ def my_slices(*, membership: Membership, plans: Sequence[SalesPlan]) -> list[dic
     for row in rows:
         metric = row.metric
         value = metric.planned_value
-        # A share of a volume or of money is the person's part; rates and averages stay whole.
-        if (
+        share = row.share if row.parent_id else None
+        person = _person_figure(by_plan[row.plan_id], membership, metric) if row.parent_id else None
+        if person is not None and value is not None:
+            value, share = person
+        elif (
             value is not None
             and row.parent_id
             and metric.unit != "percent"
@@ -116,35 +147,16 @@ def my_slices(*, membership: Membership, plans: Sequence[SalesPlan]) -> list[dic
         slices.append(
             {
                 "plan": row.plan,
+                "key": metric.key,
                 "name": metric.display_name,
                 "unit": metric.unit,
                 "category": metric.category,
                 "planned_value": value,
-                "share": row.share if row.parent_id else None,
+                "share": share,
                 "direction": metric.direction,
             }
         )
     return slices
-
-
-def numbers_for_today(
-    *, membership: Membership, plans: Sequence[DecomposedPlan], day: date
-) -> list[dict[str, Any]]:
-    """A salesperson's numbers for the day in each plan they have a share of (their share of
-    each stage, split over working days); none on a day off."""
-    numbers = []
-    for item in plans:
-        if item.decomposition is None:
-            continue
-        if not any(m.membership_id == membership.pk for m in item.plan.members.all()):
-            continue
-        days = person_daily(item.decomposition, str(membership.pk))
-        todays = next((d for d in days if d.date == day), None)
-        if todays is None:
-            continue
-        key_stage = next(s.name for s in item.decomposition.stages if s.is_key_stage)
-        numbers.append({"plan": item.plan, "stages": dict(todays.stages), "key_stage": key_stage})
-    return numbers
 
 
 def plan_versions(plan: SalesPlan) -> QuerySet[PlanVersion]:

@@ -2,10 +2,9 @@
 
 from django.urls import path
 
-from salesplan.plans import home, views
+from salesplan.plans import views
 
 urlpatterns = [
-    path("", home.home, name="home"),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/new/", views.plan_create, name="plan_create"),
     path("plans/preview/", views.plan_preview, name="plan_preview"),

@@ -1,4 +1,5 @@
-"""The dashboard: current plans, a salesperson's numbers for today, one's slice of the pie.
+"""The plans' home (a viewer's home: the current plans, one's slice of the pie) and a
+salesperson's numbers for today (/today/, the salesperson's home since issue 12).
 
 The oracle is worked out here, not by the code under test: the worked example's totals split
 in half and over the working days of this month (weekdays that the `holidays` package does not
@@ -57,41 +58,48 @@ def test_salesperson_sees_their_numbers_for_today(client_for, this_month_plan):
     seller, today = this_month_plan["sellers"][0], this_month_plan["today"]
     start, end = _month_of(today)
     working = _working_days(start, end)
-    # when they open the dashboard
-    response = client_for(seller).get(reverse("home"))
-    # then on a working day each stage is their half split evenly over the working days:
-    # whole numbers, each the floor or the ceiling of (half the total) / (working days)
+    # when they open their home, they land on their day
+    response = client_for(seller).get(reverse("home"), follow=True)
+    # then on a working day each stage they answer for (the target leads and below) is their
+    # half split evenly over the working days: whole numbers, each the floor or the ceiling
+    # of (half the total) / (working days)
     assert response.status_code == 200
-    today_plans = response.context["today_plans"]
-    if today not in working:
-        assert today_plans == []
-        return
-    numbers = today_plans[0]["stages"]
-    assert set(numbers) == set(REQUIRED)
+    assert response.redirect_chain == [(reverse("today"), 302)]
+    (plan,) = response.context["today_plans"]
+    numbers = {line.name: line.quota_today for line in plan.lines if line.key != "calls"}
+    assert set(numbers) == set(REQUIRED) - {"Lead"}
     for stage, total in REQUIRED.items():
+        if stage not in numbers:
+            continue
+        if today not in working:
+            assert numbers[stage] == 0
+            continue
         halves = {total // 2, (total + 1) // 2}
         allowed = {part // len(working) for part in halves} | {
             -(-part // len(working)) for part in halves
         }
         assert numbers[stage] in allowed, (stage, numbers[stage], allowed)
-    assert today_plans[0]["key_stage"] == "Meeting held"
+    assert [line.name for line in plan.lines if line.is_key_stage] == ["Meeting held"]
 
 
 def test_a_team_plan_is_not_anyone_elses_plan_for_today(client_for, this_month_plan, make_member):
     # given a salesperson outside the plan's team
     outsider = make_member(Role.SALESPERSON)
     # then the plan is not their plan for today
-    page = client_for(outsider).get(reverse("home"))
+    page = client_for(outsider).get(reverse("today"))
     assert page.context["today_plans"] == []
 
 
-def test_the_head_sees_current_plans_and_the_marketer_their_slice(client_for, this_month_plan):
-    head_page = client_for(this_month_plan["head"]).get(reverse("home"))
-    assert [c["plan"].name for c in head_page.context["plans"]] == ["This month"]
-    assert head_page.context["plans"][0]["decomposition"].deals == 20
-    client_for(this_month_plan["head"]).logout()
+def test_a_viewer_sees_current_plans_and_the_marketer_their_slice(
+    client_for, this_month_plan, make_member
+):
+    viewer = make_member(Role.VIEWER)
+    viewer_page = client_for(viewer).get(reverse("home"))
+    assert [c["plan"].name for c in viewer_page.context["plans"]] == ["This month"]
+    assert viewer_page.context["plans"][0]["decomposition"].deals == 20
+    client_for(viewer).logout()
     marketer_page = client_for(this_month_plan["marketer"]).get(
-        reverse("home"), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("today"), HTTP_ACCEPT_LANGUAGE="en"
     )
     names = {item["name"] for item in marketer_page.context["slices"]}
     assert {"Leads", "Cost per lead", "Share of target leads"} <= names
@@ -99,12 +107,13 @@ def test_the_head_sees_current_plans_and_the_marketer_their_slice(client_for, th
     assert marketer_page.context["today_plans"] == []
 
 
-def test_a_closed_or_past_plan_is_not_current(client_for, this_month_plan):
+def test_a_closed_or_past_plan_is_not_current(client_for, this_month_plan, make_member):
+    viewer = make_member(Role.VIEWER)
     plan = this_month_plan["plan"]
     SalesPlan.objects.filter(pk=plan.pk).update(status="closed")
-    page = client_for(this_month_plan["head"]).get(reverse("home"))
+    page = client_for(viewer).get(reverse("home"))
     assert page.context["plans"] == []
     SalesPlan.objects.filter(pk=plan.pk).update(
         status="active", period_start=date(2020, 1, 1), period_end=date(2020, 1, 31)
     )
-    assert client_for(this_month_plan["head"]).get(reverse("home")).context["plans"] == []
+    assert client_for(viewer).get(reverse("home")).context["plans"] == []
