@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from salesplan.dashboards import marketing
+
+urlpatterns = [
+    path("marketing/", marketing.marketing, name="marketing"),
+]
