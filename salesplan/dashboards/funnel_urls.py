@@ -1,3 +1,10 @@
-from django.urls import URLPattern
+"""The funnel dashboard and the leads behind its cells."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from salesplan.dashboards import funnel
+
+urlpatterns: list[URLPattern] = [
+    path("dashboard/", funnel.dashboard, name="dashboard"),
+    path("dashboard/leads/", funnel.dashboard_leads, name="dashboard_leads"),
+]
