@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
 
 from salesplan.fields import display_number
-from salesplan.formatting import format_money, format_number
+from salesplan.formatting import NBSP, format_decimal, format_money, format_number, no_break
 from salesplan.models import PeriodKind, PlanStatus, PlanVersion, SalesPlan
 from salesplan.planning import Decomposition, Finding
 from salesplan.planning.whatif import DiffItem
@@ -37,16 +37,51 @@ def _language() -> str:
 # --- findings and verdicts in words ------------------------------------------------------------
 
 
-def finding_text(finding: Finding) -> str:
-    """Translate the English template first, then fill in the numbers (a month "2026-11"
-    reads "11.2026" in Russian and "November 2026" in English)."""
-    params = dict(finding.params)
+# The findings' params that are money (by finding code); every other number is a count or a
+# rate. The engine gives them as plain figures ("10656000", 9381915): the page formats them.
+MONEY_PARAMS: dict[str, frozenset[str]] = {
+    "product_mix_revenue_below_target": frozenset({"planned_revenue", "revenue_target"}),
+    "average_check_from_product_mix": frozenset({"given", "derived"}),
+    "marketing_costs_disagree": frozenset({"by_lead", "by_target_lead"}),
+    "revenue_above_history_best": frozenset({"planned", "best", "median"}),
+    "revenue_above_history_median": frozenset({"planned", "best", "median"}),
+    "gross_margin_below_target": frozenset({"planned", "target"}),
+}
+# Params that are words (a person's or a stage's name), never reformatted even if they look
+# like a number (a stage called "2").
+TEXT_PARAMS = frozenset({"person", "stage", "next_stage", "month", "name", "metric", "owner"})
+_FIGURE = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _param_text(code: str, key: str, value: Any, currency: str, language: str) -> Any:
+    if key in TEXT_PARAMS or isinstance(value, bool):
+        return value
+    is_figure = isinstance(value, str) and _FIGURE.fullmatch(value)
+    if not (isinstance(value, int | Decimal) or is_figure):
+        return value
+    figure = Decimal(value)
+    if key in MONEY_PARAMS.get(code, ()):
+        return format_money(figure, currency, language)
+    places = max(-figure.as_tuple().exponent, 0)  # type: ignore[operator]
+    return format_decimal(figure, language, min(places, 2))
+
+
+def finding_text(finding: Finding, *, currency: str = "RUB") -> str:
+    """Translate the English template first, then fill in the figures in the user's format
+    (money `10 656 000 ₽`, a rate `2,8`; a month "2026-11" reads "11.2026" in Russian and
+    "November 2026" in English), figures glued to their units by no-break spaces."""
+    language = _language()
+    params = {
+        key: _param_text(finding.code, key, value, currency, language)
+        for key, value in finding.params.items()
+    }
     month = params.get("month")
     if isinstance(month, str) and re.fullmatch(r"\d{4}-\d{2}", month):
         day = date(int(month[:4]), int(month[5:]), 1)
-        english = _language().startswith("en")
-        params["month"] = day.strftime("%B %Y") if english else day.strftime("%m.%Y")
-    return gettext(finding.message).format(**params)
+        params["month"] = (
+            day.strftime("%B %Y") if language.startswith("en") else day.strftime("%m.%Y")
+        )
+    return no_break(gettext(finding.message).format(**params))
 
 
 def verdict_label(verdict: str) -> str:
@@ -67,15 +102,16 @@ def stale_message() -> str:
     )
 
 
-def decomposition_payload(decomposition: Decomposition) -> dict[str, Any]:
-    """The engine's JSON with every reason and warning translated into the user's language."""
+def decomposition_payload(decomposition: Decomposition, *, currency: str = "RUB") -> dict[str, Any]:
+    """The engine's JSON with every reason and warning translated into the user's language
+    (money in the findings' text in `currency`, the organization's)."""
     payload = decomposition.to_dict()
     for kind, findings in (
         ("reasons", decomposition.reasons),
         ("warnings", decomposition.warnings),
     ):
         for item, finding in zip(payload[kind], findings, strict=True):
-            item["text"] = finding_text(finding)
+            item["text"] = finding_text(finding, currency=currency)
     payload["verdict_label"] = verdict_label(decomposition.verdict)
     return payload
 
@@ -83,8 +119,9 @@ def decomposition_payload(decomposition: Decomposition) -> dict[str, Any]:
 # --- presentation of a decomposition ------------------------------------------------------------
 
 
-def present(decomposition: Decomposition) -> dict[str, Any]:
-    """A decomposition laid out for the templates: rows of tables, findings in words."""
+def present(decomposition: Decomposition, *, currency: str = "RUB") -> dict[str, Any]:
+    """A decomposition laid out for the templates: rows of tables, findings in words (money
+    in them in `currency`, the organization's)."""
     stages = decomposition.stages
     days = decomposition.working_days or 1
     several_months = len(decomposition.by_month) > 1
@@ -122,8 +159,8 @@ def present(decomposition: Decomposition) -> dict[str, Any]:
             for person in decomposition.by_person
         ],
         "headline_stages": headline,
-        "reasons": findings_view(decomposition.reasons),
-        "warnings": findings_view(decomposition.warnings),
+        "reasons": findings_view(decomposition.reasons, currency=currency),
+        "warnings": findings_view(decomposition.warnings, currency=currency),
     }
 
 
@@ -132,10 +169,14 @@ def _per_day(total: int, working_days: int) -> Decimal:
     return (Decimal(total) / working_days).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def findings_view(findings: Sequence[Finding]) -> list[dict[str, str]]:
+def findings_view(findings: Sequence[Finding], *, currency: str = "RUB") -> list[dict[str, str]]:
     css = {"info": "", "warning": "warn", "error": "bad"}
     return [
-        {"severity": item.severity, "css": css.get(item.severity, ""), "text": finding_text(item)}
+        {
+            "severity": item.severity,
+            "css": css.get(item.severity, ""),
+            "text": finding_text(item, currency=currency),
+        }
         for item in findings
     ]
 
@@ -206,9 +247,8 @@ def input_labels() -> dict[str, str]:
 def _percent_text(value: Any) -> str:
     if value in (None, ""):
         return "—"
-    return (
-        f"{format_number(Decimal(str(value)) * HUNDRED, _language(), 2).rstrip('0').rstrip(',.')} %"
-    )
+    text = format_decimal(Decimal(str(value)) * HUNDRED, _language(), 2)
+    return f"{text}%" if _language().startswith("en") else f"{text}{NBSP}%"
 
 
 def input_text(key: str, value: Any, currency: str) -> str:

@@ -1,11 +1,11 @@
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils.translation import get_language
 
 from salesplan import tables
-from salesplan.formatting import format_money, format_number
+from salesplan.formatting import format_money, format_number, format_percent
 
 register = template.Library()
 
@@ -13,23 +13,30 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | int | str | None, currency: str = "RUB") -> str:
     """{{ amount|money:currency }} → `1 000 000 ₽` or `₽1,000,000` by the active language."""
-    return format_money(value, currency or "RUB", get_language() or "ru")
+    try:
+        return format_money(value, currency or "RUB", get_language() or "ru")
+    except (InvalidOperation, ValueError, TypeError):  # not a number: shown as it is
+        return str(value)
 
 
 @register.filter
 def number(value: Any, places: int = 0) -> str:
+    """{{ n|number }} → `10 656 000` (no-break spaces) or `10,656,000`; `|number:1` → `2,8`."""
     if value is None or value == "":
         return "—"
-    return format_number(value, get_language() or "ru", int(places))
+    try:
+        return format_number(value, get_language() or "ru", int(places))
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
 
 
 @register.filter
 def percent(value: Any, places: int = 1) -> str:
-    """A fraction (0.25) as a percentage (25 %)."""
-    if value is None or value == "":
-        return "—"
-    text = format_number(Decimal(str(value)) * 100, get_language() or "ru", int(places))
-    return f"{text} %" if not (get_language() or "ru").startswith("en") else f"{text}%"
+    """A fraction (0.25) as a percentage: `25,0 %` (a no-break space) or `25.0%`."""
+    try:
+        return format_percent(value, get_language() or "ru", int(places))
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
 
 
 @register.filter

@@ -114,7 +114,7 @@ def test_a_check_of_a_won_deal_shows_the_payment_that_changes(
     assert (payments["new"], payments["changed"], payments["unchanged"]) == (0, 1, 0)
     [row] = payments["sample"]
     assert [(c["field"], c["old"], c["new"]) for c in row["changes"]] == [
-        ("amount", "150 000 ₽", "175 000 ₽")
+        ("amount", "150\u00a0000\u00a0₽", "175\u00a0000\u00a0₽")
     ]
 
 
@@ -204,7 +204,7 @@ def test_check_values_are_shown_as_people_read_them(organization):
     job = ImportJob(organization=organization)
     shown = import_checks._Shown(job, {7: "Анна Смирнова"})
     with translation.override("ru"):
-        assert shown.value("amount", Decimal("1000000.5")) == "1 000 000,50 ₽"
+        assert shown.value("amount", Decimal("1000000.5")) == "1\u00a0000\u00a0000,50\u00a0₽"
         assert shown.value("is_target", True) == "да"
         assert shown.value("credited", 7) == "Анна Смирнова"
         assert shown.value("lost_at", datetime(2026, 11, 1, 9, 0, tzinfo=UTC)) == "01.11.2026 12:00"

@@ -57,8 +57,9 @@ def _page(client, plan, query: str = "tab=fact") -> tuple[int, str]:
 
 
 def _text(page: str) -> str:
-    """The page's text with the tags dropped and whitespace folded (for phrases across tags)."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    """The page's text with the tags dropped and whitespace folded (for phrases across tags);
+    no-break spaces are kept: a figure and its unit must not come apart."""
+    return re.sub(r"[^\S\xa0]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 def _row(page: str, attribute: str, value: str) -> str:
@@ -87,7 +88,7 @@ def test_the_head_of_sales_sees_the_stored_figures(client_for, computed, team):
     assert format_money(revenue.actual_to_date, "RUB", "ru") in row  # 600 000 ₽
     assert format_money(revenue.plan_to_date, "RUB", "ru") in row  # 500 000 ₽
     assert format_money(revenue.forecast, "RUB", "ru") in row  # 1 200 000 ₽
-    assert "20,0 %" in row  # the stored gap_pct, 20.00
+    assert "20,0\u00a0%" in row  # the stored gap_pct, 20.00
     assert team["head"].display_name in row
     assert "В графике" in row  # on track
     assert 'class="badge perf-on_track"' in page

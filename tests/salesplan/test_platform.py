@@ -25,12 +25,12 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("amount", "currency", "language", "expected"),
     [
-        (Decimal("1000000"), "RUB", "ru", "1 000 000 ₽"),
+        (Decimal("1000000"), "RUB", "ru", "1\u00a0000\u00a0000\u00a0₽"),
         (Decimal("1000000"), "RUB", "en", "₽1,000,000"),
-        (Decimal("1234.5"), "RUB", "ru", "1 234,50 ₽"),
+        (Decimal("1234.5"), "RUB", "ru", "1\u00a0234,50\u00a0₽"),
         (Decimal("-50000"), "USD", "en", "-$50,000"),
-        (Decimal("999"), "EUR", "ru", "999 €"),
-        (Decimal("0.005"), "RUB", "ru", "0,01 ₽"),
+        (Decimal("999"), "EUR", "ru", "999\u00a0€"),
+        (Decimal("0.005"), "RUB", "ru", "0,01\u00a0₽"),
     ],
 )
 def test_money_is_formatted_per_language(amount, currency, language, expected):
@@ -39,7 +39,7 @@ def test_money_is_formatted_per_language(amount, currency, language, expected):
 
 def test_money_filter_follows_the_active_language():
     with translation.override("ru"):
-        assert money(Decimal("1000000"), "RUB") == "1 000 000 ₽"
+        assert money(Decimal("1000000"), "RUB") == "1\u00a0000\u00a0000\u00a0₽"
     with translation.override("en"):
         assert money(Decimal("1000000"), "RUB") == "₽1,000,000"
 
