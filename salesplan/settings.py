@@ -181,6 +181,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # it: the killed run left its plan marked, and the 15-minute sweep queues it again.
     "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT_S", 3600),
 }
+# Plan vs fact (salesplan.plans.performance): a recompute reads its actuals' aggregate
+# queries side by side on connections of their own (PostgreSQL; a recompute that is the
+# outermost transaction only). Off: one after another on the job's connection.
+ACTUALS_CONCURRENT_QUERIES = env_bool("ACTUALS_CONCURRENT_QUERIES", True)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, QuerySet, Value
@@ -614,7 +615,13 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
     (every day from the period start with `full`, or when nothing is stored yet) to `today`
     (the organization's today by default; the period end at most). Returns the snapshot rows
     written; 0 when the plan is gone, not started, or its saved input no longer decomposes (its
-    page says what is wrong; the rows stored before are kept)."""
+    page says what is wrong; the rows stored before are kept).
+
+    The actuals' queries run side by side on connections of their own when this is the
+    outermost transaction (`ACTUALS_CONCURRENT_QUERIES`): other connections see only committed
+    rows, so a caller inside a transaction of its own (that may hold actuals it wrote) gets
+    them read on its own connection."""
+    concurrent = settings.ACTUALS_CONCURRENT_QUERIES and not connection.in_atomic_block
     with transaction.atomic():
         # One recompute per plan at a time: a second waits here, then finds nothing new.
         locked = (
@@ -651,7 +658,9 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
             model.objects.filter(plan_id=plan.pk, day__gte=first_gone).delete()
         if last < since:
             return 0
-        written = _recompute(plan, decomposition, refs, personal_refs, since, last, base)
+        written = _recompute(
+            plan, decomposition, refs, personal_refs, since, last, base, concurrent=concurrent
+        )
         # Slips open and close from the last day's rows (notified once, after the commit).
         slips_sync(plan=plan, day=last)
         performance_refreshed.send(sender=SalesPlan, plan=plan, since=since, last=last)
@@ -666,9 +675,15 @@ def _recompute(
     since: date,
     last: date,
     base: tuple[dict[str, int], dict[int, dict[str, int]]] | None,
+    *,
+    concurrent: bool = False,
 ) -> int:
     frame = actuals_by_day(
-        organization=plan.organization, funnel=plan.funnel, start=since, end=last
+        organization=plan.organization,
+        funnel=plan.funnel,
+        start=since,
+        end=last,
+        concurrent=concurrent,
     )
     columns = frame.columns
     col = {name: i for i, name in enumerate(columns)}
