@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from metrics.models import PerformanceSnapshot, PerformanceStatus, PlanMetric, Slip
 from responsibility.models import Responsibility
@@ -37,7 +37,7 @@ def rollup_plans(*, member: Membership, day: date) -> QuerySet[SalesPlan]:
         scoped(plans_queryset(), member.organization)
         .filter(period_start__lte=day, period_end__gte=day)
         .exclude(status=PlanStatus.CLOSED)
-        .order_by("sales_team__name", "name", "id")
+        .order_by(F("sales_team__name").asc(nulls_first=True), "name", "id")
     )
     if member.role == Role.HEAD_OF_SALES:
         plans = plans.filter(Q(sales_team__isnull=True) | Q(sales_team_id__in=led_team_ids(member)))
