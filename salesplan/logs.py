@@ -50,3 +50,16 @@ class GunicornLogger(Logger):
         for log in (self.access_log, self.error_log):
             if not any(isinstance(f, SecretsFilter) for f in log.filters):
                 log.addFilter(SecretsFilter())
+
+
+class ClientErrorFilter(logging.Filter):
+    """A 4xx (a 403 for a page of another role, a 404) is the client's doing: one warning line
+    (`Forbidden (Permission denied): /plans/3/`), without the traceback Django attaches to the
+    PermissionDenied it caught. A 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.levelno < logging.ERROR and (status is None or status < 500):
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -422,17 +422,26 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_secrets": {"()": "salesplan.logs.SecretsFilter"}},
+    "filters": {
+        "mask_secrets": {"()": "salesplan.logs.SecretsFilter"},
+        "client_errors": {"()": "salesplan.logs.ClientErrorFilter"},
+    },
     "formatters": {
+        # One line a record, its level first: "WARNING django.request: Forbidden ...: /plans/3/".
+        "line": {"format": "{levelname} {name}: {message}", "style": "{"},
         # Django's own format of runserver's request lines.
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["mask_secrets"],
+        },
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
@@ -442,8 +451,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # "Not Found: /invite/<token>/": masked before any handler (or a test) sees it.
-        "django.request": {"filters": ["mask_secrets"]},
+        # Django's default config gives "django" a console handler of its own (DEBUG only)
+        # that also propagates to the root's: every 403 was printed twice. Root's only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # "Not Found: /invite/<token>/": masked before any handler (or a test) sees it; a 4xx
+        # is one warning line, without a traceback.
+        "django.request": {"filters": ["mask_secrets", "client_errors"]},
         "django.server": {
             "handlers": ["django.server"],
             "level": "INFO",
