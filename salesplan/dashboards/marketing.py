@@ -172,7 +172,7 @@ def tables_of(figures: MarketingFigures) -> dict[str, Table]:
         gettext("Marketing by week"),
         [
             Column("week", gettext("Week from"), "date"),
-            Column("week_end", gettext("to"), "date"),
+            Column("week_end", gettext("Week to"), "date"),
             Column("planned_leads", gettext("Leads planned"), "int"),
             Column("leads", gettext("Leads"), "int"),
             Column("planned_target_leads", gettext("Target leads planned"), "int"),

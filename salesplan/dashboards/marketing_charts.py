@@ -11,10 +11,24 @@ from django.utils.translation import gettext
 
 from salesplan.dashboards.marketing_data import MarketingFigures
 from salesplan.output import chart_text
-from salesplan.plans.charts import BEHIND, BRAND, INK, KEY_STAGE, _as_dict, _layout
+from salesplan.plans.charts import BEHIND, BRAND, CHART_HEIGHT, INK, KEY_STAGE, _as_dict, _layout
 
 PLANNED = "#9aa4b8"  # the plan in grey beside the actual in colour
 UNQUALIFIED = "#cfd4dc"
+
+
+def _count_axis(values: Sequence[int]) -> dict[str, Any]:
+    """An axis of whole counts: no 0.5 ticks when the counts are small."""
+    axis: dict[str, Any] = {"rangemode": "tozero", "tickformat": ",d"}
+    if max(values, default=0) <= 10:
+        axis["dtick"] = 1
+    return axis
+
+
+def _bars_height(bars: int) -> int:
+    """A horizontal bar chart as tall as its bars need (a legend and an axis besides), at most
+    the app's chart height: two reasons do not make two 130-px bars."""
+    return min(CHART_HEIGHT, 120 + 40 * bars)
 
 
 def _week_label(row: Mapping[str, Any]) -> str:
@@ -38,7 +52,9 @@ def weeks_chart(figures: MarketingFigures) -> dict[str, Any]:
         **_layout(
             barmode="group",
             xaxis={"type": "category"},
-            yaxis={"rangemode": "tozero", "tickformat": ",d"},
+            yaxis=_count_axis(
+                [row[key] for row in figures.weeks for key in ("planned_leads", "leads")]
+            ),
             legend={"orientation": "h", "y": -0.2},
         )
     )
@@ -46,8 +62,13 @@ def weeks_chart(figures: MarketingFigures) -> dict[str, Any]:
 
 
 def channels_chart(figures: MarketingFigures, labels: Sequence[str]) -> dict[str, Any]:
-    """Each channel's leads: target, non-target and not qualified yet, stacked."""
-    names = [chart_text(label) for label in labels]
+    """Each channel's leads (channels with none left out: their calls are in the table):
+    target, non-target and not qualified yet, stacked."""
+    pairs = [
+        (label, row) for label, row in zip(labels, figures.channels, strict=True) if row["leads"]
+    ]
+    names = [chart_text(label) for label, _ in pairs]
+    rows = [row for _, row in pairs]
     figure = go.Figure()
     for key, name, color in (
         ("target_leads", gettext("Target leads"), KEY_STAGE),
@@ -56,7 +77,7 @@ def channels_chart(figures: MarketingFigures, labels: Sequence[str]) -> dict[str
     ):
         figure.add_bar(
             y=names,
-            x=[row[key] for row in figures.channels],
+            x=[row[key] for row in rows],
             name=name,
             orientation="h",
             marker_color=color,
@@ -65,8 +86,9 @@ def channels_chart(figures: MarketingFigures, labels: Sequence[str]) -> dict[str
         **_layout(
             barmode="stack",
             yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
-            xaxis={"rangemode": "tozero", "tickformat": ",d"},
+            xaxis=_count_axis([row["leads"] for row in rows]),
             legend={"orientation": "h", "y": -0.2},
+            height=_bars_height(len(rows)),
         )
     )
     return _as_dict(figure)
@@ -116,7 +138,8 @@ def reasons_chart(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         **_layout(
             showlegend=False,
             yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
-            xaxis={"rangemode": "tozero", "tickformat": ",d"},
+            xaxis=_count_axis([row["leads"] for row in rows]),
+            height=_bars_height(len(rows)),
         )
     )
     return _as_dict(figure)
@@ -127,7 +150,7 @@ def charts(
 ) -> dict[str, dict[str, Any]]:
     """The page's figures by name; a chart with nothing to draw is left out."""
     out = {"weeks": weeks_chart(figures), "spend": spend_chart(figures)}
-    if figures.channels:
+    if any(row["leads"] for row in figures.channels):
         out["channels"] = channels_chart(figures, channel_labels)
     if reason_rows:
         out["reasons"] = reasons_chart(reason_rows)
