@@ -45,6 +45,14 @@ STAGES = ["Lead", "Target lead", "Meeting scheduled", "Meeting held", "Paid"]
 ANNAS = [f"W{n}" for n in range(1, 8)]
 BORIS = [f"W{n}" for n in range(11, 15)]
 HEADS = ["W20"]
+# What the dashboard costs: session, user, membership, the led teams and the teams' list, the
+# plans, the day, the stages, the stage metrics, the day's snapshots, the burn-up, then the
+# attribution's (stages, gap shares, the pie's top and the split below it, revenue); a change
+# that adds one must raise it here, on purpose.
+DASHBOARD_QUERIES = 16
+# The drill-down: session, user, membership, the plan, the stages, the metrics, the count and
+# the page.
+LEADS_QUERIES = 8
 
 
 def _get(client, url: str, **headers):
@@ -77,7 +85,7 @@ def test_the_head_of_sales_sees_revenue_as_computed_by_hand(client_for, computed
     kpis = html.unescape(block(page, "funnel-kpis"))
     for amount in ("500000", "600000", "1200000"):
         assert format_money(Decimal(amount), "RUB", "ru") in kpis
-    assert "В графике" in kpis  # on track: 20 % ahead
+    assert 'class="badge perf-on_track"' in kpis  # on track: 20 % ahead
     assert "20,0\xa0%" in kpis  # the stored gap, 20.00 %
 
 
@@ -177,10 +185,9 @@ def test_the_salespeople_table_exports_as_csv_and_xlsx(client_for, computed, tea
     assert response["Content-Type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(lines) == 1 + len(rows)
+    paid = next(r for r in rows if r["person_id"] == team["anna"].pk and r["key"].endswith(":4"))
     annas_paid = next(
-        line
-        for line in lines
-        if line[0] == team["anna"].display_name and line[1] == "Объём этапа: Paid"
+        line for line in lines if line[0] == team["anna"].display_name and line[1] == paid["name"]
     )
     assert Decimal(annas_paid[2]) == Decimal("6.6") and Decimal(annas_paid[3]) == 7
     # and the same as XLSX
@@ -482,8 +489,8 @@ def test_the_dashboard_costs_the_same_for_1_and_5_salespeople(
         assert len({row["person_id"] for row in response.context["people"].rows}) == people
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1], counts
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         client.get(f"{DASHBOARD}?plan={five.pk}")
     # and a drill-down page is a count and a page, whatever the leads
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(LEADS_QUERIES):
         client.get(f"{LEADS}?plan={five.pk}&metric=stage_volume:4")
