@@ -52,6 +52,7 @@ from salesplan.forms import (
 from salesplan.models import CalendarDay, Invitation
 from salesplan.planning import RUSSIAN_CALENDAR
 from salesplan.planning.calendar import month_end
+from salesplan.tables import Column, Table, export_response
 
 ONE_DAY = timedelta(days=1)
 NEW_TOKEN_SESSION_KEY = "new_api_token"
@@ -159,6 +160,49 @@ def locked_out(
     return response
 
 
+def _member_tables(people: list[Any], teams: list[Any]) -> tuple[Table, Table]:
+    """The people page's two tables, as shown and as XLSX / CSV (salesplan.tables)."""
+    people_table = Table(
+        name="people",
+        title=_("People"),
+        columns=[
+            Column("name", _("Name")),
+            Column("email", _("E-mail")),
+            Column("role", _("Role")),
+            Column("kind", _("Hunter or farmer")),
+            Column("team", _("Team")),
+        ],
+        rows=[
+            {
+                "name": member.display_name,
+                "email": member.user.email,
+                "role": member.get_role_display(),
+                "kind": member.get_salesperson_kind_display() if member.salesperson_kind else "",
+                "team": member.team.name if member.team else "",
+            }
+            for member in people
+        ],
+    )
+    teams_table = Table(
+        name="teams",
+        title=_("Teams"),
+        columns=[
+            Column("team", _("Team")),
+            Column("head", _("Head of sales")),
+            Column("members", _("Members"), "int"),
+        ],
+        rows=[
+            {
+                "team": team.name,
+                "head": team.head.display_name if team.head else "",
+                "members": team.member_count,
+            }
+            for team in teams
+        ],
+    )
+    return people_table, teams_table
+
+
 def members(request: HttpRequest) -> HttpResponse:
     membership = require_membership(request)
     organization = membership.organization
@@ -205,9 +249,16 @@ def members(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("Team created."))
                 return redirect("members")
+    people = list(selectors.member_list(organization=organization))
+    teams = list(selectors.team_list(organization=organization))
+    people_table, teams_table = _member_tables(people, teams)
+    if response := export_response(request, people_table, teams_table):
+        return response
     context = {
-        "members": selectors.member_list(organization=organization),
-        "teams": selectors.team_list(organization=organization),
+        "members": people,
+        "teams": teams,
+        "people_table": people_table,
+        "teams_table": teams_table,
         "invitations": selectors.open_invitation_list(organization=organization),
         "can_manage": can_manage,
         "invite_form": invite_form,

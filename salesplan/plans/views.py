@@ -29,7 +29,7 @@ from salesplan.access import (
 from salesplan.errors import error_lines
 from salesplan.models import Membership, SalesPlan
 from salesplan.planning import PlanInputError
-from salesplan.plans import charts, selectors, services, whatif
+from salesplan.plans import charts, exports, selectors, services, whatif
 from salesplan.plans.forms import PlanForm, WhatIfForm
 from salesplan.plans.presentation import (
     changed_inputs,
@@ -41,8 +41,12 @@ from salesplan.plans.presentation import (
     version_rows,
 )
 from salesplan.selectors import calendar_for
+from salesplan.tables import export_response
 
 PLANS_PER_PAGE = 25  # a year of monthly plans for two funnels fits on one page
+# The plan's page lists its latest versions (every save is one: a plan saved daily would
+# otherwise grow the page without end); older ones are reached through the compare form.
+VERSIONS_ON_PAGE = 20
 FACT_TAB = "fact"  # ?tab=fact: the plan's page shows plan vs fact instead of the plan
 
 
@@ -74,7 +78,15 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         }
         for item in selectors.decompose_plans(page, organization=member.organization)
     ]
-    context = {"rows": rows, "page": page, "can_edit": may_create_plans(member)}
+    table = exports.plans_table(rows)
+    if response := export_response(request, table):
+        return response
+    context = {
+        "rows": rows,
+        "page": page,
+        "can_edit": may_create_plans(member),
+        "plans_table": table,
+    }
     return render(request, "plans/list.html", context)
 
 
@@ -118,8 +130,9 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     organization = member.organization
     if request.method != "POST":
-        return _form_page(request, PlanForm(organization=organization), {"missing": True})
-    form = PlanForm(request.POST, organization=organization)
+        form = PlanForm(organization=organization, member=member)
+        return _form_page(request, form, {"missing": True})
+    form = PlanForm(request.POST, organization=organization, member=member)
     if form.is_valid() and _may_plan_for_team(member, form):
         try:
             plan = services.plan_create(
@@ -130,7 +143,9 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, gettext("The plan is saved."))
             return redirect("plan_detail", pk=plan.pk)
-    preview = _form_preview(PlanForm(request.POST, organization=organization, preview=True))
+    preview = _form_preview(
+        PlanForm(request.POST, organization=organization, member=member, preview=True)
+    )
     return _form_page(request, form, preview)
 
 
@@ -145,8 +160,9 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if item.decomposition
             else {"problems": _problems(item.error)}
         )
-        return _form_page(request, PlanForm(organization=organization, plan=plan), preview)
-    form = PlanForm(request.POST, organization=organization, plan=plan)
+        form = PlanForm(organization=organization, plan=plan, member=member)
+        return _form_page(request, form, preview)
+    form = PlanForm(request.POST, organization=organization, plan=plan, member=member)
     form.fields["version"].required = True
     stale = False
     if form.is_valid() and _may_plan_for_team(member, form):
@@ -166,7 +182,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, gettext("The plan is saved."))
             return redirect("plan_detail", pk=plan.pk)
     preview = _form_preview(
-        PlanForm(request.POST, organization=organization, plan=plan, preview=True)
+        PlanForm(request.POST, organization=organization, plan=plan, member=member, preview=True)
     )
     return _form_page(request, form, preview, stale=stale)
 
@@ -178,30 +194,62 @@ def plan_preview(request: HttpRequest) -> HttpResponse:
     if not may_create_plans(member):
         raise PermissionDenied
     plan = _plan(member, request.POST["plan"]) if request.POST.get("plan") else None
-    form = PlanForm(request.POST, organization=member.organization, plan=plan, preview=True)
+    form = PlanForm(
+        request.POST, organization=member.organization, plan=plan, member=member, preview=True
+    )
     # `oob`: the fragment also refreshes the phone's summary bar (an htmx out-of-band swap).
     context = {"preview": _form_preview(form), "oob": _is_htmx(request)}
     return render(request, "plans/_preview.html", context)
 
 
-def _detail_context(member: Membership, plan: SalesPlan) -> dict[str, Any]:
+def _view_tables(view: dict[str, Any], plan: SalesPlan) -> dict[str, Any]:
+    """The decomposition's tables as the page shows and exports them."""
+    return {
+        "stages_table": exports.stages_table(view, plan),
+        "people_table": exports.people_table(view, plan),
+    }
+
+
+def _detail_tables(plan: SalesPlan) -> tuple[dict[str, Any], Any]:
+    """The plan tab's context without its charts and what-if: the decomposition, its tables
+    and the latest versions; and the decomposed plan (for the what-if form)."""
+    versions = version_rows(selectors.plan_versions(plan)[:VERSIONS_ON_PAGE])
     context: dict[str, Any] = {
-        "plan": plan,
-        "can_edit": may_edit_plan(member, plan),
-        "versions": version_rows(selectors.plan_versions(plan)),
+        "versions": versions,
+        "versions_table": exports.versions_table(versions, plan),
+        "older_versions": max(plan.version - VERSIONS_ON_PAGE, 0),
     }
     item = selectors.decompose_plan(plan)
     if item.decomposition is None or item.inputs is None:
         context["problems"] = _problems(item.error)
+        return context, item
+    view = present(item.decomposition)
+    context.update(view=view, **_view_tables(view, plan))
+    return context, item
+
+
+def _tables_of(context: dict[str, Any]) -> list[Any]:
+    return [value for key, value in context.items() if key.endswith("_table")]
+
+
+def _detail_context(
+    member: Membership, plan: SalesPlan, prepared: tuple[dict[str, Any], Any] | None = None
+) -> dict[str, Any]:
+    tables, item = prepared or _detail_tables(plan)
+    context: dict[str, Any] = {"plan": plan, "can_edit": may_edit_plan(member, plan), **tables}
+    if "problems" in context:
         return context
     context.update(
-        view=present(item.decomposition),
         funnel_chart=charts.funnel_chart(item.decomposition),
         daily_chart=charts.daily_chart(item.decomposition),
     )
     if may_create_plans(member):  # a what-if is planning: for the roles that may plan
-        context["what_if_form"] = WhatIfForm(stages=item.inputs.stages)
+        context["what_if_form"] = _what_if_form(plan, item.inputs)
     return context
+
+
+def _what_if_form(plan: SalesPlan, inputs: Any, data: Any = None) -> WhatIfForm:
+    return WhatIfForm(data, inputs=inputs, currency=plan.organization.currency)
 
 
 def _fact_day(plan: SalesPlan, text: str | None) -> tuple[date | None, str]:
@@ -281,16 +329,22 @@ def _fact_context(member: Membership, plan: SalesPlan, text: str | None) -> dict
             for slip in selectors.open_slips(plan, membership=member)
         ],
     }
+    context["slips_table"] = exports.slips_table(context["slips"], plan)
     if not rows:
         return context
     owners = selectors.department_owners(plan)
     attribution = selectors.plan_attribution(plan, day)
+    department = [
+        row | {"owners": owners.get(row["key"], [])} for row in rows if row["owner"] is None
+    ]
+    people = _by_salesperson([row for row in rows if row["owner"] is not None])
     context.update(
-        department=[
-            row | {"owners": owners.get(row["key"], [])} for row in rows if row["owner"] is None
-        ],
-        people=_by_salesperson([row for row in rows if row["owner"] is not None]),
+        department=department,
+        people=people,
         attribution=attribution,
+        department_table=exports.department_table(department, plan),
+        fact_people_table=exports.fact_people_table(people, plan),
+        attribution_table=exports.attribution_table(attribution, plan),
     )
     if attribution["factors"]:
         context["gap_chart"] = charts.gap_waterfall(attribution["factors"], attribution["gap"])
@@ -303,9 +357,15 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(member, pk)
     if request.GET.get("tab") == FACT_TAB or "date" in request.GET:
         context = _fact_context(member, plan, request.GET.get("date"))
+        if response := export_response(request, *_tables_of(context)):
+            return response
         status = 400 if context["date_error"] else 200
         return render(request, "plans/detail.html", context, status=status)
-    return render(request, "plans/detail.html", _detail_context(member, plan))
+    # The tables first: an export needs neither the charts nor the what-if.
+    prepared = _detail_tables(plan)
+    if response := export_response(request, *_tables_of(prepared[0])):
+        return response
+    return render(request, "plans/detail.html", _detail_context(member, plan, prepared))
 
 
 @require_POST
@@ -314,10 +374,14 @@ def plan_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     For the roles that may plan, on any plan they read (as in the API)."""
     member = require_membership(request, may_create_plans)
     plan = _plan(member, pk)
-    item = selectors.decompose_plan(plan)
+    prepared = _detail_tables(plan)
+    item = prepared[1]
     if item.inputs is None:
         return redirect("plan_detail", pk=plan.pk)
-    form = WhatIfForm(request.POST, stages=item.inputs.stages)
+    form = _what_if_form(plan, item.inputs, request.POST)
+    if _is_htmx(request) and request.POST.get("hint"):
+        # The stage or the change was picked: only the hint under them (htmx), nothing run.
+        return render(request, "plans/_what_if_hint.html", {"what_if_form": form})
     result = None
     if form.is_valid():
         try:
@@ -325,23 +389,30 @@ def plan_what_if(request: HttpRequest, pk: int) -> HttpResponse:
         except PlanInputError as error:
             form.add_engine_errors(error)
         else:
-            result = {"view": present(outcome.after), "diff": diff_rows(outcome.diff)}
+            after = present(outcome.after)
+            result = {
+                "view": after,
+                "diff": diff_rows(outcome.diff),
+                "people": whatif.people_changes(outcome),
+                "headline": [stage.name for stage in after["headline_stages"]],
+                "team_changed": form.changes_team(),
+            }
+    context = {"plan": plan, "what_if_form": form, "what_if": result}
     if _is_htmx(request):
-        return render(
-            request, "plans/_what_if.html", {"plan": plan, "what_if_form": form, "what_if": result}
-        )
-    context = _detail_context(member, plan) | {"what_if_form": form, "what_if": result}
-    return render(request, "plans/detail.html", context)
+        return render(request, "plans/_what_if.html", context)
+    return render(request, "plans/detail.html", _detail_context(member, plan, prepared) | context)
 
 
 def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """One saved version: its inputs and the decomposition they give."""
     plan = _plan(require_membership(request), pk)
     version = selectors.version_of(plan, number)
+    inputs = input_rows(version.inputs, plan.organization.currency)
     context: dict[str, Any] = {
         "plan": plan,
         "version": version,
-        "inputs": input_rows(version.inputs, plan.organization.currency),
+        "inputs": inputs,
+        "inputs_table": exports.inputs_table(inputs, plan),
     }
     try:
         decomposition = selectors.decompose_version(version, calendar_for(plan.organization))
@@ -349,6 +420,9 @@ def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         context["problems"] = _problems(error)
     else:
         context["view"] = present(decomposition)
+        context.update(_view_tables(context["view"], plan))
+    if response := export_response(request, *_tables_of(context)):
+        return response
     return render(request, "plans/version.html", context)
 
 
@@ -365,12 +439,19 @@ def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
     a = _version_number(request.GET.get("a"), max(plan.version - 1, 1))
     b = _version_number(request.GET.get("b"), plan.version)
     first, second = selectors.version_of(plan, a), selectors.version_of(plan, b)
+    before_label = gettext("Version %(n)s") % {"n": first.number}
+    after_label = gettext("Version %(n)s") % {"n": second.number}
+    inputs = changed_inputs(first.inputs, second.inputs, plan.organization.currency)
     context: dict[str, Any] = {
         "plan": plan,
         "a": first,
         "b": second,
-        "inputs": changed_inputs(first.inputs, second.inputs, plan.organization.currency),
-        "versions": version_rows(selectors.plan_versions(plan)),
+        "before_label": before_label,
+        "after_label": after_label,
+        "inputs": inputs,
+        "inputs_table": exports.changed_inputs_table(inputs, before_label, after_label, plan),
+        # The selects need only the numbers: one small query however long the history.
+        "numbers": list(selectors.plan_versions(plan).values_list("number", flat=True)),
     }
     try:
         diff = selectors.compare_versions(first, second, calendar_for(plan.organization))
@@ -378,4 +459,9 @@ def plan_compare(request: HttpRequest, pk: int) -> HttpResponse:
         context["problems"] = _problems(error)
     else:
         context["diff"] = diff_rows(diff)
+        context["diff_table"] = exports.diff_table(
+            context["diff"], before_label, after_label, plan=plan
+        )
+    if response := export_response(request, *_tables_of(context)):
+        return response
     return render(request, "plans/compare.html", context)

@@ -35,3 +35,36 @@ def plan_what_if(*, plan: SalesPlan, levers: Mapping[str, Any]) -> WhatIfResult:
     Raises PlanInputError (keyed by field, English) when the changed plan is impossible."""
     inputs = saved_plan_input(plan, calendar_for(plan.organization))
     return what_if(inputs, what_if_changes(levers))
+
+
+def people_changes(result: WhatIfResult) -> list[dict[str, Any]]:
+    """Each salesperson's share and volumes now and with the levers pulled, matched by key:
+    a person the what-if removes has no "after", one it adds no "before". Stages are the
+    plan's, top of the funnel first; each is (name, before, after, delta)."""
+    before = {person.key: person for person in result.before.by_person}
+    after = {person.key: person for person in result.after.by_person}
+    stage_names = [stage.name for stage in result.before.stages]
+    rows = []
+    for key in [*before, *(key for key in after if key not in before)]:
+        old, new = before.get(key), after.get(key)
+        stages = []
+        for name in stage_names:
+            was = old.stages.get(name) if old else None
+            will = new.stages.get(name) if new else None
+            delta = (will or 0) - (was or 0)
+            stages.append({"name": name, "before": was, "after": will, "delta": delta})
+        rows.append(
+            {
+                "key": key,
+                "name": (old or new).name,  # type: ignore[union-attr]
+                "status": "removed" if new is None else "added" if old is None else "kept",
+                "share_before": old.share if old else None,
+                "share_after": new.share if new else None,
+                "stages": stages,
+                "changed": old is None
+                or new is None
+                or old.share != new.share
+                or any(stage["delta"] for stage in stages),
+            }
+        )
+    return rows

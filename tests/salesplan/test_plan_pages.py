@@ -15,6 +15,9 @@ from tests.factories import MembershipFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
+# Russian pages group digits with a no-break space; the assertions read them as spaces.
+NBSP = "\u00a0"
+
 
 @pytest.fixture
 def salespeople(make_member):
@@ -91,7 +94,7 @@ def test_every_page_renders_for_an_owner(owner_client, plan, funnel, language):
 
 def test_plan_list_shows_the_verdict_and_the_new_button(owner_client, plan):
     response = owner_client.get("/plans/")
-    content = response.content.decode()
+    content = response.content.decode().replace(NBSP, " ")
     assert "December" in content
     # no history and no norms: nothing to check the plan against, so no green "realistic"
     assert "verdict-not_assessed" in content and "verdict-realistic" not in content
@@ -112,7 +115,7 @@ def test_plan_is_created_through_the_form_with_russian_numbers(owner_client, fun
     assert plan.period_end == date(2026, 12, 31)
     assert sorted(m.share for m in plan.members.all()) == [Decimal("0.5"), Decimal("0.5")]
     # and the detail page shows 20 deals, 420 leads and the 210 000 ₽ budget
-    content = owner_client.get(response["Location"]).content.decode()
+    content = owner_client.get(response["Location"]).content.decode().replace(NBSP, " ")
     assert 'data-kpi="deals">20<' in content
     assert 'data-stage="Lead">420<' in content
     assert "210 000 ₽" in content
@@ -133,7 +136,7 @@ def test_preview_fragment_shows_the_worked_example(owner_client, funnel, salespe
         "/plans/preview/", form_data(funnel, salespeople), HTTP_HX_REQUEST="true"
     )
     # then the fragment (no page around it) shows the same numbers, and nothing is saved
-    content = response.content.decode()
+    content = response.content.decode().replace(NBSP, " ")
     assert response.status_code == 200
     assert "<html" not in content
     assert 'data-kpi="deals">20<' in content
@@ -146,13 +149,13 @@ def test_preview_waits_for_the_revenue_target(owner_client, funnel, salespeople)
     data = form_data(funnel, salespeople, revenue_target="")
     response = owner_client.post("/plans/preview/", data)
     assert response.status_code == 200
-    assert "data-kpi" not in response.content.decode()
+    assert "data-kpi" not in response.content.decode().replace(NBSP, " ")
 
 
 def test_preview_lists_what_to_fix(owner_client, funnel, salespeople):
     data = form_data(funnel, salespeople, average_check="0")
     response = owner_client.post("/plans/preview/", data, HTTP_ACCEPT_LANGUAGE="en")
-    content = response.content.decode()
+    content = response.content.decode().replace(NBSP, " ")
     assert "Average check: Must be greater than zero." in content
 
 
@@ -183,7 +186,7 @@ def test_shares_must_add_up_to_100_percent(owner_client, funnel, salespeople):
     assert response.status_code == 200
     form = response.context["form"]
     assert form.section_errors["team"] == ["Team shares must add up to exactly 1 (100 %)."]
-    assert "Team shares must add up" in response.content.decode()
+    assert "Team shares must add up" in response.content.decode().replace(NBSP, " ")
     assert not SalesPlan.objects.exists()
 
 
@@ -200,7 +203,9 @@ def test_head_of_sales_is_not_offered_a_share(owner_client, funnel, salespeople,
     assert {f"share_{p.pk}" for p in salespeople} <= set(form.fields)
     # pre-filled with equal shares
     assert form.fields[f"share_{salespeople[0].pk}"].initial == Decimal("0.5")
-    assert f'name="share_{salespeople[0].pk}" value="50"' in response.content.decode()
+    assert f'name="share_{salespeople[0].pk}" value="50"' in response.content.decode().replace(
+        NBSP, " "
+    )
 
 
 def test_quarter_plan_gets_its_end_and_seasonality(owner_client, funnel, salespeople):
@@ -237,7 +242,11 @@ def test_unrealistic_plan_says_why(owner_client, funnel, salespeople):
     response = owner_client.post("/plans/new/", data, HTTP_ACCEPT_LANGUAGE="en")
     # then the plan is saved, and its page says it is unrealistic and why, in red
     assert response.status_code == 302
-    content = owner_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    content = (
+        owner_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+        .replace(NBSP, " ")
+    )
     assert "verdict-unrealistic" in content
     assert 'class="finding bad"' in content
     assert "key-stage meetings per working day" in content
@@ -245,7 +254,7 @@ def test_unrealistic_plan_says_why(owner_client, funnel, salespeople):
 
 def test_edit_form_shows_the_saved_numbers(owner_client, plan, salespeople):
     response = owner_client.get(f"/plans/{plan.pk}/edit/")
-    content = response.content.decode()
+    content = response.content.decode().replace(NBSP, " ")
     assert 'value="1 200 000"' in content
     assert f'name="share_{salespeople[0].pk}"' in content
     assert 'name="version" value="2"' in content
@@ -258,7 +267,7 @@ def test_edit_saves_a_new_version(owner_client, plan, funnel, salespeople):
     plan.refresh_from_db()
     assert plan.version == 3
     assert plan.revenue_target == Decimal("1500000")
-    detail = owner_client.get(f"/plans/{plan.pk}/").content.decode()
+    detail = owner_client.get(f"/plans/{plan.pk}/").content.decode().replace(NBSP, " ")
     assert f'/plans/{plan.pk}/versions/3/"' in detail
 
 
@@ -274,8 +283,8 @@ def test_a_stale_edit_shows_the_conflict_and_overwrites_nothing(
     response = owner_client.post(f"/plans/{plan.pk}/edit/", data, HTTP_ACCEPT_LANGUAGE="en")
     # then they are told, and the other save stands
     assert response.status_code == 200
-    assert "Someone else saved this plan" in response.content.decode()
-    assert "Reload the plan" in response.content.decode()
+    assert "Someone else saved this plan" in response.content.decode().replace(NBSP, " ")
+    assert "Reload the plan" in response.content.decode().replace(NBSP, " ")
     plan.refresh_from_db()
     assert plan.version == 3
     assert plan.revenue_target == Decimal("2000000")
@@ -293,7 +302,7 @@ def test_what_if_shows_the_difference(owner_client, plan):
     assert response.status_code == 200
     rows = {row["label"]: row for row in response.context["what_if"]["diff"]}
     assert (rows["Deals"]["before"], rows["Deals"]["after"]) == (24, 27)
-    assert "<html" not in response.content.decode()
+    assert "<html" not in response.content.decode().replace(NBSP, " ")
     assert not SalesPlan.objects.filter(version__gt=2).exists()
 
 
@@ -317,7 +326,7 @@ def test_what_if_error_lands_on_the_lever(owner_client, plan):
 def test_what_if_without_htmx_renders_the_page(owner_client, plan):
     response = owner_client.post(f"/plans/{plan.pk}/what-if/", {"revenue_target_pct": "10"})
     assert response.status_code == 200
-    assert "<html" in response.content.decode()
+    assert "<html" in response.content.decode().replace(NBSP, " ")
     assert response.context["what_if"]["view"]["d"].deals == 27
 
 
@@ -339,7 +348,7 @@ def test_viewer_reads_but_cannot_edit(client_for, make_member, plan, funnel, sal
     viewer = client_for(make_member(Role.VIEWER))
     assert viewer.get("/plans/").status_code == 200
     assert viewer.get(f"/plans/{plan.pk}/").status_code == 200
-    assert "/plans/new/" not in viewer.get("/plans/").content.decode()
+    assert "/plans/new/" not in viewer.get("/plans/").content.decode().replace(NBSP, " ")
     for url in ("/plans/new/", f"/plans/{plan.pk}/edit/", "/funnels/new/"):
         assert viewer.get(url).status_code == 403, url
     data = form_data(funnel, salespeople, version="2")
@@ -363,7 +372,7 @@ def test_another_organizations_objects_are_404(client_for, plan, funnel):
     ):
         assert outsider.get(url).status_code == 404, url
     assert outsider.post(f"/plans/{plan.pk}/what-if/", {}).status_code == 404
-    assert "December" not in outsider.get("/plans/").content.decode()
+    assert "December" not in outsider.get("/plans/").content.decode().replace(NBSP, " ")
 
 
 # --- funnels ------------------------------------------------------------------------------------
@@ -406,7 +415,7 @@ def test_funnel_is_created_with_conversions_in_percent(owner_client, organizatio
         None,
     ]
     assert [s.is_key_stage for s in stages] == [False, False, False, True, False]
-    listing = owner_client.get("/funnels/").content.decode()
+    listing = owner_client.get("/funnels/").content.decode().replace(NBSP, " ")
     assert "60 %" in listing and "Встреча проведена" in listing
 
 
@@ -469,7 +478,7 @@ def test_product_is_added(owner_client, organization):
     assert response.status_code == 302
     product = Product.objects.get(organization=organization)
     assert (product.price, product.margin_pct) == (Decimal("40000"), Decimal("30.5"))
-    assert "40 000 ₽" in owner_client.get("/settings/products/").content.decode()
+    assert "40 000 ₽" in owner_client.get("/settings/products/").content.decode().replace(NBSP, " ")
     again = owner_client.post("/settings/products/", {"name": "Basic", "price": "1"})
     assert "name" in again.context["form"].errors
 
@@ -500,7 +509,7 @@ def test_calendar_day_of_another_organization_is_404(client_for, make_member):
 
 
 def test_navigation_lists_funnels_and_settings(owner_client):
-    content = owner_client.get("/plans/").content.decode()
+    content = owner_client.get("/plans/").content.decode().replace(NBSP, " ")
     assert 'href="/funnels/"' in content
     assert 'href="/settings/"' in content
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funnel.models import Funnel
-from salesplan.access import scoped
+from salesplan.access import led_team_ids, scoped
 from salesplan.fields import (
     DateField,
     LocalizedDecimalField,
@@ -44,6 +44,15 @@ MAX_DAILY_NORM = 10_000
 
 def _month_index(first: date, month: date) -> int:
     return (month.year - first.year) * 12 + month.month - first.month
+
+
+def _plannable_teams(teams: Any, member: Membership | None) -> Any:
+    """The teams a member may plan for (salesplan.access.may_plan_for): the owner every team,
+    a head of sales the teams they lead; the list offers only these (the views still check
+    what is sent)."""
+    if member is None or member.role == Role.OWNER:
+        return teams
+    return teams.filter(pk__in=led_team_ids(member))
 
 
 # --- the plan form ---------------------------------------------------------------------------
@@ -132,6 +141,7 @@ class PlanForm(PlanFormLayout, forms.Form):
         organization: Any,
         plan: SalesPlan | None = None,
         preview: bool = False,
+        member: Membership | None = None,
         **kwargs: Any,
     ) -> None:
         self.organization = organization
@@ -141,7 +151,12 @@ class PlanForm(PlanFormLayout, forms.Form):
         super().__init__(*args, **kwargs)
         funnels = scoped(Funnel, organization)
         self.fields["funnel"].queryset = funnels
-        self.fields["sales_team"].queryset = scoped(Team, organization).order_by("name")
+        self.fields["sales_team"].queryset = _plannable_teams(
+            scoped(Team, organization).order_by("name"), member
+        )
+        self.fields["sales_team"].error_messages["invalid_choice"] = _(
+            "Choose one of the teams you may plan for."
+        )
         if plan is None and not self.is_bound:
             only = list(funnels.values_list("pk", flat=True)[:2])
             if len(only) == 1:  # most teams have one funnel: choose it for them
