@@ -1,8 +1,9 @@
 """Plotly figures of a plan's decomposition, as JSON-ready dicts.
 
-The page renders them with the vendored static/vendor/plotly.min.js (no CDN): a figure goes
-into the page through `json_script` and static/js/charts.js draws it. Plotly renders HTML in
-labels: every user text (a stage's name) goes through `salesplan.output.chart_text`.
+The page renders them with the vendored partial bundle of plotly.js (static/vendor/, no CDN):
+a figure goes into the page through `json_script` and static/js/charts.js draws it. Plotly
+renders HTML in labels: every user text (a stage's name) goes through
+`salesplan.output.chart_text`.
 """
 
 import json
@@ -14,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django.utils.translation import get_language, gettext
 
+from salesplan.formatting import NBSP
 from salesplan.output import chart_text
 from salesplan.planning import Decomposition
 
@@ -25,8 +27,9 @@ CHART_HEIGHT = 340
 
 
 def _separators() -> str:
-    """Plotly's decimal and thousands separators in the user's language."""
-    return ".," if (get_language() or "ru").startswith("en") else ", "
+    """Plotly's decimal and thousands separators in the user's language: Russian groups with
+    the no-break space our pages use (salesplan.formatting), so an axis reads `10 000,5`."""
+    return ".," if (get_language() or "ru").startswith("en") else "," + NBSP
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
@@ -62,7 +65,8 @@ def funnel_chart(decomposition: Decomposition) -> dict[str, Any]:
 
 
 def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
-    """The plan of every working day: key-stage meetings and paid deals stacked, with the
+    """The plan of every working day: key-stage meetings and paid deals side by side (grouped,
+    not stacked: a bar's height is its own stage's count, both counts on one scale), with the
     cumulative plan-to-date of paid deals (DOMAIN 3, plan-to-date) on the right axis."""
     days = [day for day in decomposition.by_day if day.is_working_day]
     labels = [day.date.strftime("%d.%m") for day in days]
@@ -93,7 +97,8 @@ def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
     )
     figure.update_layout(
         **_layout(
-            barmode="stack",
+            barmode="group",
+            bargap=0.25,
             xaxis={"type": "category", "tickangle": -45},
             yaxis={
                 "title": {"text": gettext("per working day")},

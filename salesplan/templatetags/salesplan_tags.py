@@ -2,12 +2,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-from salesplan import tables
+from salesplan import navigation, tables
 from salesplan.formatting import format_money, format_number, format_percent
 
 register = template.Library()
+
+# plotly.js with only the traces the app draws and its Russian locale (static/vendor/README.md).
+PLOTLY_BUNDLE = "vendor/plotly-4.1.1-salesplan.min.js"
 
 
 @register.filter
@@ -49,3 +55,20 @@ def get_item(mapping: Any, key: Any) -> Any:
 def export_links(context: Any, table: Any) -> dict[str, Any]:
     """{% export_links table %}: the table's XLSX and CSV links (salesplan.tables)."""
     return {"links": tables.export_links(context["request"], table), "table": table}
+
+
+@register.simple_tag
+def chart_scripts() -> SafeString:
+    """{% chart_scripts %} in a page's scripts block: the vendored plotly.js partial bundle and
+    static/js/charts.js, which draws every [data-plotly] figure in the page's language."""
+    return format_html(
+        '<script src="{}" defer></script>\n<script src="{}" defer></script>',
+        static(PLOTLY_BUNDLE),
+        static("js/charts.js"),
+    )
+
+
+@register.filter
+def nav_groups(items: list[dict[str, object]]) -> dict[str, object]:
+    """{% with menu=nav_items|nav_groups %}: the main items, the "More" ones, more_active."""
+    return navigation.nav_groups(items or [])
