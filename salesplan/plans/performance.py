@@ -397,10 +397,19 @@ def _since(plan_id: int, dirty_from: date | None, period_start: date, full: bool
 
 
 def _base_totals(
-    plan_id: int, day: date, owners: Iterable[int], columns: list[str]
-) -> tuple[dict[str, int], dict[int, dict[str, int]]] | None:
-    """The running totals stored for the day before the first recomputed day, or None when
-    they are incomplete (the funnel's stages changed, an owner is new): then recompute all."""
+    plan_id: int, before: date, owners: Iterable[int], columns: list[str]
+) -> tuple[date, dict[str, int], dict[int, dict[str, int]]] | None:
+    """The latest running totals stored before `before` (`_kept_totals`: the checkpoints and
+    the last days) with their day, or None when there are none or they are incomplete (the
+    funnel's stages changed, an owner is new): then recompute all."""
+    day = (
+        PerformanceTotals.objects.filter(plan_id=plan_id, owner=None, day__lt=before)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    if day is None:
+        return None
     stored = {
         owner_id: totals
         for owner_id, totals in PerformanceTotals.objects.filter(
@@ -412,7 +421,23 @@ def _base_totals(
     owners = list(owners)
     if any(owner_id not in stored for owner_id in owners):
         return None
-    return stored[None], {owner_id: stored[owner_id] for owner_id in owners}
+    return day, stored[None], {owner_id: stored[owner_id] for owner_id in owners}
+
+
+# Running totals are kept for the last days computed and, before them, one day a week: a
+# later run starts from the latest kept day before the first changed one (a late change costs
+# at most a week more to recompute), and a yearly plan stores 59 days of totals, not 365.
+TOTALS_RECENT_DAYS = 7
+TOTALS_CHECKPOINT_WEEKDAY = 6  # Sunday
+
+
+def _kept_totals(days: list[date], last: date) -> list[int]:
+    recent = last - timedelta(days=TOTALS_RECENT_DAYS)
+    return [
+        index
+        for index, day in enumerate(days)
+        if day > recent or day.weekday() == TOTALS_CHECKPOINT_WEEKDAY
+    ]
 
 
 def _write_totals(
@@ -421,31 +446,32 @@ def _write_totals(
     days: list[date],
     owners: list[tuple[int | None, np.ndarray]],
 ) -> None:
-    """Each owner's running totals per day stored as JSON objects {column: integer}: on
-    PostgreSQL one COPY whose JSON is filled into a template (the column names are plain
-    words: nothing to escape), elsewhere bulk_create."""
+    """Each owner's running totals on the kept days (`_kept_totals`) stored as JSON objects
+    {column: integer}: on PostgreSQL one COPY whose JSON is filled into a template (the column
+    names are plain words: nothing to escape), elsewhere bulk_create."""
+    kept = _kept_totals(days, days[-1])
     if connection.vendor != "postgresql":
         PerformanceTotals.objects.bulk_create(
             (
                 PerformanceTotals(
                     plan_id=plan.pk,
                     owner_id=owner_id,
-                    day=day,
+                    day=days[index],
                     totals=dict(zip(columns, running[index].tolist(), strict=True)),
                 )
                 for owner_id, running in owners
-                for index, day in enumerate(days)
+                for index in kept
             ),
             batch_size=WRITE_BATCH,
         )
         return
     template = "{{" + ", ".join(f'"{column}": {{}}' for column in columns) + "}}"
-    stamps = [day.isoformat() for day in days]
+    stamps = [days[index].isoformat() for index in kept]
     lines = []
     for owner_id, running in owners:
         owner = "\\N" if owner_id is None else str(owner_id)
-        for index, values in enumerate(running.tolist()):
-            lines.append(f"{plan.pk}\t{owner}\t{stamps[index]}\t{template.format(*values)}\n")
+        for stamp, values in zip(stamps, running[kept].tolist(), strict=True):
+            lines.append(f"{plan.pk}\t{owner}\t{stamp}\t{template.format(*values)}\n")
     fields = ", ".join(
         PerformanceTotals._meta.get_field(name).column
         for name in ("plan", "owner", "day", "totals")
@@ -649,9 +675,12 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
         if since > plan.period_start:
             stages = plan.funnel.stages.order_by("position").values_list("position", flat=True)
             columns = [stage_column(p) for p in stages] + list(COUNT_COLUMNS) + list(MONEY_COLUMNS)
-            base = _base_totals(plan.pk, since - timedelta(days=1), personal_refs, columns)
-            if base is None:
+            found = _base_totals(plan.pk, since, personal_refs, columns)
+            if found is None:
                 since = plan.period_start
+            else:
+                since = found[0] + timedelta(days=1)
+                base = found[1:]
         # The days recomputed, and any after the last (a shortened period): one index range.
         first_gone = min(since, last + timedelta(days=1))
         for model in (PerformanceSnapshot, PerformanceTotals, GapShare):

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from funnel import signals as funnel_signals
-from metrics.models import GapShare, PerformanceSnapshot, PlanMetric
+from metrics.models import GapShare, PerformanceSnapshot, PerformanceTotals, PlanMetric
 from responsibility.models import Responsibility
 from salesplan.models import Role, SalesPlan
 from salesplan.plans import performance as performance_service
@@ -108,29 +108,31 @@ def _rows_and_gaps(plan) -> tuple[list[tuple], list[tuple]]:
 def test_an_incremental_recompute_after_a_load_equals_a_full_one(
     organization, funnel, plan, actuals, team, django_capture_on_commit_callbacks
 ):
-    # given plan vs fact stored to 15 December
+    # given plan vs fact stored to 15 December (running totals kept for 9–15 December, the
+    # last seven days, and Sunday 6 December)
     full = plan_performance_refresh(plan_id=plan.pk, today=DAY)
     untouched = list(
-        PerformanceSnapshot.objects.filter(plan=plan, day__lt=date(2026, 12, 5)).values_list(
+        PerformanceSnapshot.objects.filter(plan=plan, day__lt=date(2026, 12, 10)).values_list(
             "id", "computed_at"
         )
     )
-    # when a deal won on 5 December is loaded late (the load marks the plan from that day)
+    # when a deal won on 10 December is loaded late (the load marks the plan from that day)
     with django_capture_on_commit_callbacks(execute=False):
         load(
             organization,
             funnel,
             announce=True,
-            rows=[won(30, team["boris"].user.email, 5, "70000.00")],
+            rows=[won(30, team["boris"].user.email, 10, "70000.00")],
         )
     plan.refresh_from_db()
-    assert plan.performance_dirty_from == date(2026, 12, 5)
+    assert plan.performance_dirty_from == date(2026, 12, 10)
     written = plan_performance_refresh(plan_id=plan.pk, today=DAY)
-    # then only the days from 5 December were rewritten, the earlier ones kept as they were
-    assert written == full * (DAYS - 4) // DAYS
+    # then only the days from 10 December were rewritten (from the totals of the 9th), the
+    # earlier ones kept as they were
+    assert written == full * (DAYS - 9) // DAYS
     assert (
         list(
-            PerformanceSnapshot.objects.filter(plan=plan, day__lt=date(2026, 12, 5)).values_list(
+            PerformanceSnapshot.objects.filter(plan=plan, day__lt=date(2026, 12, 10)).values_list(
                 "id", "computed_at"
             )
         )
@@ -142,6 +144,35 @@ def test_an_incremental_recompute_after_a_load_equals_a_full_one(
     incremental = _rows_and_gaps(plan)
     # and a full recompute stores exactly the same figures
     plan_performance_refresh(plan_id=plan.pk, today=DAY, full=True)
+    assert _rows_and_gaps(plan) == incremental
+
+
+def test_a_late_change_recomputes_from_the_sunday_before_it(
+    organization, funnel, plan, actuals, team, django_capture_on_commit_callbacks
+):
+    # given plan vs fact stored to 24 December: running totals kept for 18–24 December and
+    # the Sundays before (6, 13 December), not for every day
+    full = plan_performance_refresh(plan_id=plan.pk, today=date(2026, 12, 24))
+    kept = set(
+        PerformanceTotals.objects.filter(plan=plan, owner=None).values_list("day", flat=True)
+    )
+    assert kept == {date(2026, 12, 6), date(2026, 12, 13)} | {
+        date(2026, 12, day) for day in range(18, 25)
+    }
+    # when a deal won on Wednesday 9 December is loaded two weeks late
+    with django_capture_on_commit_callbacks(execute=False):
+        load(
+            organization,
+            funnel,
+            announce=True,
+            rows=[won(31, team["boris"].user.email, 9, "70000.00")],
+        )
+    written = plan_performance_refresh(plan_id=plan.pk, today=date(2026, 12, 24))
+    # then the days from Monday 7 December are rewritten (from Sunday's totals), 18 of 24
+    assert written == full * 18 // 24
+    incremental = _rows_and_gaps(plan)
+    # and a full recompute stores exactly the same figures
+    plan_performance_refresh(plan_id=plan.pk, today=date(2026, 12, 24), full=True)
     assert _rows_and_gaps(plan) == incremental
 
 
