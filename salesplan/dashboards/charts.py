@@ -113,7 +113,8 @@ def gap_waterfall_by_owner(factors: Sequence[dict[str, Any]], gap: Decimal) -> d
     for factor in factors:
         for part in factor["owners"]:
             owner = part["owner"]["name"] if part["owner"] else nobody
-            labels.append(f"{chart_text(factor['name'])} · {chart_text(owner)}")
+            # Two lines (the factor, then its owner): the labels stay narrow on a phone.
+            labels.append(f"{chart_text(factor['name'])}<br>{chart_text(owner)}")
             values.append(float(part["contribution"]))
     figure = go.Figure(
         go.Waterfall(
@@ -131,7 +132,7 @@ def gap_waterfall_by_owner(factors: Sequence[dict[str, Any]], gap: Decimal) -> d
     figure.update_layout(
         **plan_charts._layout(
             showlegend=False,
-            height=max(plan_charts.CHART_HEIGHT, 40 * (len(labels) + 1)),
+            height=max(plan_charts.CHART_HEIGHT, 48 * (len(labels) + 1)),
             yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
             xaxis={"tickformat": ",.0f", "zeroline": True, "automargin": True},
         )
