@@ -12,7 +12,7 @@ def pie_members(plan: Any):
     return (
         Membership.objects.filter(organization_id=plan.organization_id, is_active=True)
         .exclude(role=Role.VIEWER)
-        .select_related("user")
+        .select_related("user", "team")
     )
 
 

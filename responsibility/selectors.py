@@ -1,12 +1,15 @@
 """Reads of the responsibility pie: the pure Pie for the rules, the tree for the page/API."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from metrics.catalog import CATALOG
-from metrics.models import PlanMetric
+from metrics.models import PerformanceSnapshot, PlanMetric
 from responsibility.models import Responsibility
 from responsibility.rules import Assignment, MetricView, OwnerView, Pie, check_pie
 from salesplan.models import Membership, Role, SalespersonKind, SalesPlan
@@ -38,7 +41,9 @@ def pie_of(plan: SalesPlan) -> tuple[Pie, list[PlanMetric], list[Responsibility]
     """Three queries, whatever the size of the pie."""
     metrics = list(PlanMetric.objects.filter(plan=plan).order_by("id"))
     rows = list(
-        Responsibility.objects.filter(plan=plan).select_related("owner__user").order_by("id")
+        Responsibility.objects.filter(plan=plan)
+        .select_related("owner__user", "owner__team")
+        .order_by("id")
     )
     members = {
         m.pk: m
@@ -87,6 +92,11 @@ def finding_payload(finding: Finding) -> dict[str, Any]:
 
 def pie_tree(plan: SalesPlan) -> dict[str, Any]:
     """Owners → their metrics → the team split, with weights, plus the rules' findings."""
+    return _pie_tree(plan)[0]
+
+
+def _pie_tree(plan: SalesPlan) -> tuple[dict[str, Any], dict[int, Responsibility]]:
+    """The tree and its responsibilities by id (their owners and teams joined)."""
     pie, metrics, rows = pie_of(plan)
     metric_by_id = {m.pk: m for m in metrics}
     children: dict[int, list[Responsibility]] = {}
@@ -142,7 +152,7 @@ def pie_tree(plan: SalesPlan) -> dict[str, Any]:
             if m.pk not in owned
         ],
         "findings": [finding_payload(f) for f in check_pie(pie)],
-    }
+    }, {row.pk: row for row in rows}
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -151,3 +161,78 @@ def _plain(value: Decimal | None) -> str | None:
 
 def metric_label(kind: str) -> str:
     return gettext(CATALOG[kind].label)
+
+
+# A metric or slice the recompute has not stored a row for yet (a new plan, a new slice).
+NOT_COMPUTED = "not_computed"
+# How a team's summary orders its statuses: the ones that need attention first.
+STATUS_ORDER = ("slipped", "at_risk", "on_track", "not_started", "not_assessed", NOT_COMPUTED)
+
+
+def latest_statuses(
+    plan: SalesPlan, *, today: date | None = None
+) -> tuple[date | None, dict[tuple[int, int | None], str]]:
+    """The statuses of the plan's latest stored snapshot day up to today (the organization's),
+    by (metric id, owner id; None for the department's figure), as the recompute job stored
+    them (metrics.PerformanceSnapshot): never recomputed here. Two indexed queries."""
+    snapshots = PerformanceSnapshot.objects.filter(plan=plan)
+    if today is None:
+        today = timezone.localdate(timezone=ZoneInfo(plan.organization.time_zone))
+    day = snapshots.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+    if day is None:
+        return None, {}
+    rows = snapshots.filter(day=day).values_list("metric_id", "owner_id", "status")
+    return day, {(metric_id, owner_id): status for metric_id, owner_id, status in rows}
+
+
+def _team_groups(split: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A metric's team split grouped by the people's teams (by name; people in no team last),
+    each with its head count, its share of the metric and how many are in each status."""
+    groups: dict[int | None, dict[str, Any]] = {}
+    for item in split:
+        group = groups.setdefault(
+            item["team"],
+            {"team": item["team"], "name": item["team_name"], "share": Decimal(0), "items": []},
+        )
+        group["share"] += Decimal(item["share"])
+        group["items"].append(item)
+    ordered = sorted(groups.values(), key=lambda g: (g["team"] is None, g["name"] or ""))
+    for group in ordered:
+        group["people"] = len(group["items"])
+        group["share"] = _plain(group["share"])
+        group["counts"] = status_counts(group["items"])
+    return ordered
+
+
+def status_counts(items: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """How many of `items` are in each status, the ones that need attention first."""
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for item in items:
+        counts[item["status"]] = counts.get(item["status"], 0) + 1
+    return [(status, n) for status, n in counts.items() if n]
+
+
+def pie_page_tree(plan: SalesPlan, *, today: date | None = None) -> dict[str, Any]:
+    """The pie tree for the page: every metric with its stored status for its owner (their
+    personal slice's row when they have one, else the department's figure), every slice of a
+    team split with its person's status and team, and the split grouped by team. Five queries
+    whatever the size of the team."""
+    tree, rows = _pie_tree(plan)
+    day, statuses = latest_statuses(plan, today=today)
+    for owner in tree["owners"]:
+        for metric in owner["metrics"]:
+            metric["status"] = statuses.get(
+                (metric["metric"], owner["membership"]),
+                statuses.get((metric["metric"], None), NOT_COMPUTED),
+            )
+            for item in metric["split"]:
+                team = rows[item["responsibility"]].owner.team
+                item["team"] = team.pk if team else None
+                item["team_name"] = team.name if team else None
+                item["status"] = statuses.get((metric["metric"], item["membership"]), NOT_COMPUTED)
+            metric["teams"] = _team_groups(metric["split"])
+            metric["split_counts"] = status_counts(metric["split"])
+    for metric in tree["unowned"]:
+        metric["status"] = statuses.get((metric["metric"], None), NOT_COMPUTED)
+    tree["status_day"] = day
+    return tree
