@@ -6,11 +6,17 @@ test message goes to a local fake Telegram Bot API over real HTTP; a failed deli
 
 import re
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from metrics.models import PlanMetric, Slip
+from salesplan.formatting import format_money
 from salesplan.models import (
     Delivery,
     DeliveryStatus,
@@ -21,7 +27,7 @@ from salesplan.models import (
     Role,
 )
 from salesplan.notifications import services
-from tests.factories import MembershipFactory, OrganizationFactory
+from tests.factories import MembershipFactory, OrganizationFactory, PlanFactory
 from tests.salesplan.test_notifications import CHAT, TOKEN, FakeServer
 
 pytestmark = pytest.mark.django_db
@@ -405,3 +411,103 @@ def test_the_settings_tabs_and_the_account_page_link_the_pages(team):
     assert f'href="{ORGANIZATION_URL}"' in tabs
     account = browser(team["anna"]).get("/account/").content.decode()
     assert f'href="{PERSON_URL}"' in account
+
+
+# --- the slip inbox ---------------------------------------------------------------------------
+
+
+def _slip(plan, key: str, owner, *, cost: str | None, since=None, closed_on=None, personal=False):
+    """A slip as the recompute stores it (salesplan.plans.slips), with its figures given."""
+    return Slip.objects.create(
+        plan=plan,
+        metric=PlanMetric.objects.get(plan=plan, key=key),
+        owner=owner,
+        personal=personal,
+        since=since or date(2026, 12, 3),
+        closed_on=closed_on,
+        gap=Decimal("-40"),
+        gap_pct=Decimal("-19.05"),
+        attributed_revenue=None if cost is None else Decimal(cost),
+        updated_on=date(2026, 12, 15),
+    )
+
+
+@pytest.fixture
+def slips(team, organization, funnel):
+    """The December plan with three open slips (the marketer's leads costing 1 572 469.83 ₽,
+    Anna's own paid deals 52 275.87 ₽, the head's revenue with no attribution) and a closed one."""
+
+    plan = PlanFactory(organization=organization, funnel=funnel, team=[(team["anna"], 1)])
+    return {
+        "plan": plan,
+        "leads": _slip(plan, "leads", team["maria"], cost="-1572469.83"),
+        "paid": _slip(plan, "stage_volume:4", team["anna"], cost="-52275.87", personal=True),
+        "revenue": _slip(plan, "revenue", team["head"], cost=None),
+        "closed": _slip(
+            plan, "target_leads", team["maria"], cost="-10.00", closed_on=date(2026, 12, 10)
+        ),
+    }
+
+
+def test_the_inbox_lists_open_slips_with_their_cost_and_history(team, slips):
+    # when the owner opens the inbox
+    page = browser(team["owner"]).get("/inbox/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # then every open slip of the organization, the most costly first, with its owner, since
+    # when, its gap and what it cost, and a link to the metric's history
+    order = [html.index(f'data-slip="{slips[k].pk}"') for k in ("leads", "paid", "revenue")]
+    assert order == sorted(order)
+    assert f'data-slip="{slips["closed"].pk}"' not in html
+    row = html[order[0] : order[1]]
+    assert team["maria"].display_name in row
+    assert "03.12.2026" in row
+    assert format_money(slips["leads"].attributed_revenue, "RUB", "en") in row
+    plan = slips["plan"]
+    assert f'href="/plans/{plan.pk}/metrics/{slips["leads"].metric_id}/history/"' in row
+    # a personal slip links to its owner's own rows
+    paid = slips["paid"]
+    history = f"/plans/{plan.pk}/metrics/{paid.metric_id}/history/?owner={team['anna'].pk}"
+    assert history in html
+
+
+def test_a_salesperson_and_a_marketer_see_their_own_slips(team, slips):
+    anna = browser(team["anna"]).get("/inbox/").content.decode()
+    assert f'data-slip="{slips["paid"].pk}"' in anna
+    assert f'data-slip="{slips["leads"].pk}"' not in anna
+    maria = browser(team["maria"]).get("/inbox/").content.decode()
+    assert f'data-slip="{slips["leads"].pk}"' in maria
+    assert f'data-slip="{slips["paid"].pk}"' not in maria
+
+
+def test_another_organizations_slips_are_never_shown(team, slips):
+    stranger = MembershipFactory(organization=OrganizationFactory(name="Other"), role=Role.OWNER)
+    html = browser(stranger).get("/inbox/").content.decode()
+    assert "data-slip=" not in html
+    assert "No open slips." in html
+
+
+def test_the_unread_counter_shows_and_marking_read_lowers_it(team, slips):
+    # given the slip notifications the recompute sends (one each to Anna: her slip)
+    services.slip_opened_notify(slips=list(Slip.objects.filter(owner=team["anna"])))
+    client = browser(team["anna"])
+    # then the menu loads the badge, and the badge counts her unread notification
+    assert 'hx-get="/inbox/badge/"' in client.get("/inbox/").content.decode()
+    badge = client.get("/inbox/badge/").content.decode()
+    assert re.search(r'<span class="badge"[^>]*>1</span>', badge)
+    # when she marks it read, the badge is empty
+    notification = Notification.objects.get(recipient=team["anna"])
+    assert client.post(f"/inbox/{notification.pk}/read/").status_code == 302
+    assert "badge" not in client.get("/inbox/badge/").content.decode()
+
+
+def test_the_inbox_costs_the_same_queries_with_more_slips(team, slips):
+    client = browser(team["owner"])
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/inbox/")
+    for key in ("target_lead_share", "cost_per_lead", "average_check"):
+        _slip(slips["plan"], key, team["head"], cost="-1.00")
+    with CaptureQueriesContext(connection) as more:
+        client.get("/inbox/")
+    assert len(more.captured_queries) == len(few.captured_queries) <= 10
