@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -178,10 +179,19 @@ def latest_statuses(
     snapshots = PerformanceSnapshot.objects.filter(plan=plan)
     if today is None:
         today = timezone.localdate(timezone=ZoneInfo(plan.organization.time_zone))
-    day = snapshots.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+    # The table's only indexes on (plan, day) are its two partial unique ones (the department's
+    # rows, owner NULL; the people's): each query names the owner condition of one, or both,
+    # or PostgreSQL reads every plan's rows. Every computed day has its department rows.
+    day = (
+        snapshots.filter(owner__isnull=True, day__lte=today)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
     if day is None:
         return None, {}
-    rows = snapshots.filter(day=day).values_list("metric_id", "owner_id", "status")
+    rows = snapshots.filter(Q(owner__isnull=True) | Q(owner__isnull=False), day=day)
+    rows = rows.values_list("metric_id", "owner_id", "status")
     return day, {(metric_id, owner_id): status for metric_id, owner_id, status in rows}
 
 

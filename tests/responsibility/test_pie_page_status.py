@@ -324,3 +324,19 @@ def test_the_pie_of_35_people_is_drawn_readable_at_1366_and_390_px(browser, live
         page.screenshot(path=str(shots / f"pie-{width}.png"), full_page=True)
         page.locator(".pie-chart-card").screenshot(path=str(shots / f"pie-{width}-chart.png"))
         context.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_the_statuses_are_read_through_the_snapshots_indexes(client_for, team, plan_id, stored):
+    # when the page reads the stored statuses
+    with CaptureQueriesContext(connection) as queries:
+        get_page(client_for(team["head"]), plan_id)
+    reads = [q["sql"] for q in queries if "metrics_performancesnapshot" in q["sql"]]
+    assert len(reads) == 2  # the latest day, then its rows
+    # then neither scans the whole table (every plan's rows): each finds an index
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in reads:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan on metrics_performancesnapshot" not in plan, plan
