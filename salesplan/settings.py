@@ -317,6 +317,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Production (DEBUG off, `collectstatic` at the image build): hashed names, which whitenoise
+# serves with "max-age=315360000, public, immutable" (tests/salesplan/test_ui_static.py), so a
+# browser fetches the plotly.js bundle once per release. Development and tests: plain names.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
