@@ -106,52 +106,151 @@ def track_series(
     working_days: int,
     tolerance: Number = DEFAULT_TOLERANCE,
 ) -> Tracked:
-    """Every series tracked on every day (``working_days_elapsed[d]`` for day d)."""
+    """Every series tracked on every day (``working_days_elapsed[d]`` for day d).
+
+    Series whose every intermediate product provably fits in 64 bits (``_fits_int64``: counts
+    and conversions, almost every row) are computed in NumPy int64, in C; the others (money
+    in kopecks over long periods) in Python integers. The same operations either way, so the
+    same exact figures; the two groups' columns are put back in the series' order."""
     days = len(working_days_elapsed)
     tolerance = Fraction(tolerance)
     if tolerance < 0:
         raise ValueError("The tolerance cannot be negative.")
     if any(not 0 <= e <= working_days for e in working_days_elapsed):
         raise ValueError(f"Working days elapsed must be between 0 and {working_days}.")
-    rows = len(series) * days
-    if rows == 0:
+    if not series or days == 0:
         return Tracked([], [], [], [], [], [])
+    for one in series:
+        if len(one.actual_num) != days or len(one.actual_den) != days:
+            raise ValueError("Every series needs one actual per day.")
+        if one.plan_to_date is not None and len(one.plan_to_date) != days:
+            raise ValueError("Every series needs one plan-to-date per day.")
+    rows = [_Rows.of(one, working_days_elapsed, working_days) for one in series]
+    fits = [row.fits_int64(working_days, tolerance) for row in rows]
+    if all(fits) or not any(fits):
+        return _track(rows, working_days_elapsed, working_days, tolerance, all(fits))
+    small = [index for index, fit in enumerate(fits) if fit]
+    big = [index for index, fit in enumerate(fits) if not fit]
+    parts = {
+        True: _track([rows[i] for i in small], working_days_elapsed, working_days, tolerance, True),
+        False: _track([rows[i] for i in big], working_days_elapsed, working_days, tolerance, False),
+    }
+    position = {index: (True, n) for n, index in enumerate(small)}
+    position.update({index: (False, n) for n, index in enumerate(big)})
+    out = Tracked([], [], [], [], [], [])
+    for index in range(len(series)):
+        group, n = position[index]
+        part = parts[group]
+        for name in Tracked.__dataclass_fields__:
+            getattr(out, name).extend(getattr(part, name)[n * days : (n + 1) * days])
+    return out
 
-    elapsed = _objects(list(working_days_elapsed) * len(series))
-    an = _objects([v for s in series for v in s.actual_num])
-    ad = _objects([v for s in series for v in s.actual_den])
-    if len(an) != rows or len(ad) != rows:
-        raise ValueError("Every series needs one actual per day.")
-    planned = np.array([s.plan is not None for s in series for _ in range(days)], dtype=bool)
-    plans = [s.plan if s.plan is not None else Fraction(0) for s in series]
-    tn = _objects([p.numerator for p in plans for _ in range(days)])
-    td = _objects([p.denominator for p in plans for _ in range(days)])
-    volume = np.array([s.shape is MetricShape.VOLUME for s in series for _ in range(days)])
-    lower = np.array([s.lower_is_better for s in series for _ in range(days)])
 
-    # Plan-to-date: given per day, else a volume's plan pro rata of working days, else the plan.
-    en_list, ed_list = [], []
-    for s, plan in zip(series, plans, strict=True):
+@dataclass(frozen=True)
+class _Rows:
+    """One series' inputs per day as Python integers: the actual, the plan-to-date and the
+    period's plan (numerator, denominator), and the shape."""
+
+    an: list[int]
+    ad: list[int]
+    en: list[int]
+    ed: list[int]
+    tn: int
+    td: int
+    planned: bool
+    volume: bool
+    lower: bool
+
+    @classmethod
+    def of(cls, s: Series, elapsed: Sequence[int], working_days: int) -> "_Rows":
+        plan = s.plan if s.plan is not None else Fraction(0)
+        # Plan-to-date: given per day, else a volume's plan pro rata of working days, else
+        # the plan.
+        en: list[int] = []
+        ed: list[int] = []
         if s.plan_to_date is not None:
-            if len(s.plan_to_date) != days:
-                raise ValueError("Every series needs one plan-to-date per day.")
             sn, sd = s.plan_to_date_share.numerator, s.plan_to_date_share.denominator
             for value in s.plan_to_date:
                 if isinstance(value, int):
-                    en_list.append(value * sn)
-                    ed_list.append(sd)
+                    en.append(value * sn)
+                    ed.append(sd)
                 else:
                     value = Fraction(value) * s.plan_to_date_share
-                    en_list.append(value.numerator)
-                    ed_list.append(value.denominator)
+                    en.append(value.numerator)
+                    ed.append(value.denominator)
         elif s.shape is MetricShape.VOLUME:
-            for e in working_days_elapsed:
-                en_list.append(plan.numerator * e)
-                ed_list.append(plan.denominator * working_days if working_days else 1)
+            den = plan.denominator * working_days if working_days else 1
+            en = [plan.numerator * e for e in elapsed]
+            ed = [den] * len(elapsed)
         else:
-            en_list += [plan.numerator] * days
-            ed_list += [plan.denominator] * days
-    en, ed = _objects(en_list), _objects(ed_list)
+            en = [plan.numerator] * len(elapsed)
+            ed = [plan.denominator] * len(elapsed)
+        return cls(
+            an=[int(v) for v in s.actual_num],
+            ad=[int(v) for v in s.actual_den],
+            en=en,
+            ed=ed,
+            tn=plan.numerator,
+            td=plan.denominator,
+            planned=s.plan is not None,
+            volume=s.shape is MetricShape.VOLUME,
+            lower=s.lower_is_better,
+        )
+
+    def fits_int64(self, working_days: int, tolerance: Fraction) -> bool:
+        """Whether every product ``_track`` forms stays below 2^62 in magnitude."""
+        an = max(abs(v) for v in self.an)
+        ad = max(max(self.ad), 1)
+        en = max(abs(v) for v in self.en)
+        ed = max(self.ed)
+        tn, td = abs(self.tn), self.td
+        w = max(working_days, 1)
+        k = tolerance.numerator + tolerance.denominator
+        gap = an * ed + en * ad
+        bound = max(
+            an * ed * k,
+            en * k * ad,
+            an * w * td,
+            tn * ad * w,
+            2 * en * 10**VALUE_PLACES + ed,
+            2 * an * w * 10**VALUE_PLACES + ad * w,
+            2 * gap * 10**VALUE_PLACES + ad * ed,
+            2 * gap * 100 * 10**PERCENT_PLACES + ad * en,
+        )
+        return bound < 2**62
+
+
+def _column(rows: Sequence[_Rows], name: str, int64: bool) -> np.ndarray:
+    values = [v for row in rows for v in getattr(row, name)]
+    return np.array(values, dtype=np.int64) if int64 else _objects(values)
+
+
+def _per_row(rows: Sequence[_Rows], values: Sequence[object], days: int, dtype: object):
+    out = np.empty(len(rows) * days, dtype=dtype)
+    for index, value in enumerate(values):
+        out[index * days : (index + 1) * days] = value
+    return out
+
+
+def _track(
+    rows: Sequence[_Rows],
+    working_days_elapsed: Sequence[int],
+    working_days: int,
+    tolerance: Fraction,
+    int64: bool,
+) -> Tracked:
+    days = len(working_days_elapsed)
+    number = np.int64 if int64 else object
+    elapsed = np.tile(np.array(list(working_days_elapsed), dtype=np.int64), len(rows))
+    if not int64:
+        elapsed = _objects(elapsed.tolist())
+    an, ad = _column(rows, "an", int64), _column(rows, "ad", int64)
+    en, ed = _column(rows, "en", int64), _column(rows, "ed", int64)
+    tn = _per_row(rows, [row.tn for row in rows], days, number)
+    td = _per_row(rows, [row.td for row in rows], days, number)
+    planned = _per_row(rows, [row.planned for row in rows], days, bool)
+    volume = _per_row(rows, [row.volume for row in rows], days, bool)
+    lower = _per_row(rows, [row.lower for row in rows], days, bool)
 
     assessed = planned & (ad != 0)
     started = elapsed != 0

@@ -99,7 +99,10 @@ def cases(draw):
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         shape = draw(st.sampled_from(list(MetricShape)))
         plan = draw(st.none() | fractions)
-        nums = draw(st.lists(st.integers(0, 10**9), min_size=days, max_size=days))
+        # counts (tracked in int64) and money in kopecks over long periods (Python integers),
+        # side by side in one call
+        biggest = draw(st.sampled_from([10**3, 10**9, 10**15]))
+        nums = draw(st.lists(st.integers(0, biggest), min_size=days, max_size=days))
         dens = draw(st.lists(st.integers(0, 10**4), min_size=days, max_size=days))
         to_date, share = None, Fraction(1)
         if shape is MetricShape.VOLUME and draw(st.booleans()):
@@ -155,6 +158,19 @@ def test_hand_computed_rows() -> None:
     assert tracked.gap_pct[0] == "-1250e-2"
     assert tracked.forecast[1] is None
     assert Decimal(tracked.gap_pct[2]) == Decimal("8")
+
+
+def test_counts_and_big_money_in_one_call_keep_their_order() -> None:
+    # a count (fits 64 bits), a revenue of 10^15 kopecks (does not), and a count again: each
+    # tracked like on its own, in the order given
+    count = Series(MetricShape.VOLUME, False, Fraction(100), [35, 50], [1, 1])
+    money = Series(MetricShape.VOLUME, False, Fraction(10**15), [10**15, 4 * 10**14], [1, 1])
+    together = track_series([count, money, count], working_days_elapsed=[4, 10], working_days=10)
+    for index, one in enumerate([count, money, count]):
+        alone = track_series([one], working_days_elapsed=[4, 10], working_days=10)
+        assert _flat(together, index, 2) == _flat(alone, 0, 2)
+    assert together.actual_to_date[2] == str(10**15 * 10**6) + "e-6"
+    assert together.status[:4] == ["slipped", "slipped", "on_track", "slipped"]
 
 
 def test_a_bad_day_count_is_refused() -> None:
