@@ -25,7 +25,6 @@ OWNER_COLOUR = "#344054"  # the owners' ring: neutral, so colour means a status 
 # table beside the chart names every metric).
 LABEL_MIN_PX = 12
 LABEL_PX = 14
-CHART_HEIGHT = 520
 
 
 def _json(figure: go.Figure) -> str:
@@ -105,9 +104,11 @@ def pie_sunburst(
             maxdepth=2,  # owners and metrics; click a metric to see its team split
         )
     )
+    # No height here: static/css/pie.css sizes the chart (520 px, as wide as a phone on one)
+    # and Plotly fills its box.
     figure.update_layout(
         margin={"t": 8, "l": 8, "r": 8, "b": 8},
-        height=CHART_HEIGHT,
+        autosize=True,
         uniformtext={"minsize": LABEL_MIN_PX, "mode": "hide"},
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"},
     )
