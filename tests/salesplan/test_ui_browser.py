@@ -123,3 +123,43 @@ def test_the_partial_bundle_draws_every_trace_with_a_russian_toolbar(page):
     )
     assert "Сохранить в формате PNG" in titles
     assert "Download plot as a PNG" not in titles
+
+
+STYLESHEET = ROOT / "static" / "css" / "app.css"
+NBSP = "\u00a0"
+CARDS = "".join(
+    f'<div class="card kpi"><div class="label">Выручка</div><div class="value">{value}</div></div>'
+    for value in [f"10{NBSP}656{NBSP}000{NBSP}₽", f"9{NBSP}381{NBSP}915{NBSP}₽", "420", "25,0 %"]
+    * 2
+)
+WIDE_TABLE = "<tr>" + "".join(f"<td>{NBSP}Колонка{NBSP}{i}{NBSP}</td>" for i in range(14)) + "</tr>"
+KPI_PAGE = f"""<html lang="ru"><body><main>
+<div class="grid kpis">{CARDS}</div>
+<div class="card" id="wide"><table>{WIDE_TABLE}</table></div>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_big_figures_fit_their_cards_and_wide_tables_scroll_inside(page, width):
+    # given eight figure cards and a 14-column table, at a laptop's and a phone's width
+    page.set_viewport_size({"width": width, "height": 800})
+    page.set_content(KPI_PAGE)
+    page.add_style_tag(path=str(STYLESHEET))
+    # then every figure is whole inside its card (not cut, not spilling over)
+    cut = page.evaluate(
+        "[...document.querySelectorAll('.kpi .value')].filter(v =>"
+        " v.scrollWidth > v.clientWidth + 1"
+        " || v.getBoundingClientRect().right > v.closest('.card').getBoundingClientRect().right)"
+        ".map(v => v.textContent)"
+    )
+    assert cut == []
+    # and each figure stays on one line (its no-break spaces hold)
+    heights = page.evaluate(
+        "[...document.querySelectorAll('.kpi .value')].map(v => v.getBoundingClientRect().height)"
+    )
+    assert max(heights) < 2 * min(heights)
+    # and the wide table scrolls inside its card; the page itself never scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    card = page.locator("#wide")
+    assert card.evaluate("c => c.scrollWidth > c.clientWidth && getComputedStyle(c).overflowX")
+    assert card.evaluate("c => getComputedStyle(c).overflowX") == "auto"
