@@ -50,7 +50,7 @@ def test_live_preview_then_save_shows_the_charts(page, live_server, make_member,
     deals = page.locator("#preview-deals")
     deals.wait_for()
     page.wait_for_function("document.querySelector('#preview-deals').textContent.trim() === '20'")
-    assert "210 000 ₽" in page.locator("#preview-body").inner_text()
+    assert "210\u00a0000\u00a0₽" in page.locator("#preview-body").inner_text()
     # and it follows the revenue target as it changes
     page.fill("input[name=revenue_target]", "2 000 000")
     page.wait_for_function("document.querySelector('#preview-deals').textContent.trim() === '40'")
