@@ -33,10 +33,10 @@ from salesplan.models import Membership, Role, SalesPlan
 from salesplan.plans.selectors import decompose_plan, with_inputs
 from salesplan.tables import Column, Table, export_response, query_with
 
-# Who reads the marketer's figures: the marketer, the owner, the head of sales (the department
-# shares one target, DOMAIN idea 4) and the read-only viewer; a salesperson gets 403 (their
-# page is "today").
-READERS = frozenset({Role.MARKETER, Role.OWNER, Role.HEAD_OF_SALES, Role.VIEWER})
+# Who reads the marketer's figures: the marketer, the owner and the head of sales (marketing
+# and sales share one target, DOMAIN idea 4), as the menu offers it (salesplan.navigation's
+# ANALYSTS); a salesperson (their page is "today") and a viewer get 403.
+READERS = frozenset({Role.MARKETER, Role.OWNER, Role.HEAD_OF_SALES})
 PERIODS = {
     "month": gettext_lazy("This month"),
     "last_month": gettext_lazy("Last month"),

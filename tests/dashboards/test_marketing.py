@@ -375,7 +375,7 @@ def test_before_the_first_recompute_the_page_says_so(client_for, marketer, plan)
         (Role.MARKETER, 200),
         (Role.OWNER, 200),
         (Role.HEAD_OF_SALES, 200),
-        (Role.VIEWER, 200),
+        (Role.VIEWER, 403),
         (Role.SALESPERSON, 403),
     ],
 )
@@ -409,3 +409,21 @@ def test_the_query_count_does_not_grow_with_the_data(
     assert response.context["figures"].totals["leads"] == 68
     assert Lead.objects.count() > 60
     assert MarketingWeek.objects.filter(plan=computed).count() > 10
+
+
+def test_a_plan_without_a_budget_says_so(client_for, marketer, organization, funnel, actuals):
+    # Given a plan with no cost per lead (so no marketing budget), recomputed
+    plan = PlanFactory(organization=organization, funnel=funnel, cost_per_lead=None)
+    plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+
+    # When the marketer opens it
+    response = page(client_for(marketer), plan=plan.pk)
+
+    # Then the actuals are there, and nothing is owed or budgeted
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures.totals["leads"] == 8
+    assert figures.plan.budget is None
+    assert figures.totals["owed"] is None
+    assert all(row["owed"] is None for row in figures.channels)
+    assert 'data-kpi="owed"' not in response.content.decode()
