@@ -194,8 +194,12 @@ def diff_table(
 # --- plan vs fact ------------------------------------------------------------------------------
 
 
-def _unit_kind(unit: str) -> str:
-    return {"money": "money", "percent": "percent"}.get(unit, "number")
+def _unit(unit: str, plan: Any) -> str:
+    """A metric's unit as a spreadsheet reader needs it: the currency, "%" or nothing (a
+    count)."""
+    if unit == "money":
+        return plan.organization.currency if plan is not None else ""
+    return "%" if unit == "percent" else ""
 
 
 def _owners_text(owners: Sequence[dict[str, Any]]) -> str:
@@ -204,9 +208,17 @@ def _owners_text(owners: Sequence[dict[str, Any]]) -> str:
     return ", ".join(owner["name"] for owner in owners)
 
 
+def _figure(value: Any, unit: str) -> Any:
+    """A metric's figure in its unit's column: a percent metric (stored as a fraction) in
+    percent, beside its "%" unit."""
+    if value is None or unit != "percent":
+        return value
+    return value * 100
+
+
 def department_table(rows: Iterable[dict[str, Any]], plan: Any = None) -> Table:
     """The department's metrics on the day shown. Metrics have different units, so a row's
-    figures are written as numbers (a percent metric as its fraction) and the unit beside."""
+    figures are written as numbers with the unit beside."""
     return Table(
         name="department",
         title=_titled(plan, _("The department's metrics")),
@@ -217,17 +229,17 @@ def department_table(rows: Iterable[dict[str, Any]], plan: Any = None) -> Table:
             Column("plan_to_date", _("Plan to date"), "number"),
             Column("actual_to_date", _("Actual"), "number"),
             Column("forecast", _("Forecast"), "number"),
-            Column("gap", _("Gap, %"), "percent"),
+            Column("gap", _("Gap to plan"), "percent"),
             Column("status", _("Status")),
         ],
         rows=[
             {
                 "metric": row["name"],
-                "unit": row["unit"],
+                "unit": _unit(row["unit"], plan),
                 "owners": _owners_text(row["owners"]),
-                "plan_to_date": row["plan_to_date"],
-                "actual_to_date": row["actual_to_date"],
-                "forecast": row["forecast"],
+                "plan_to_date": _figure(row["plan_to_date"], row["unit"]),
+                "actual_to_date": _figure(row["actual_to_date"], row["unit"]),
+                "forecast": _figure(row["forecast"], row["unit"]),
                 "gap": row["gap_fraction"],
                 "status": str(row["status_label"]),
             }
@@ -248,10 +260,10 @@ def fact_people_table(grid: dict[str, Any], plan: Any = None) -> Table:
                 {
                     "person": person["name"],
                     "metric": column["name"],
-                    "unit": cell["unit"],
-                    "plan_to_date": cell["plan_to_date"],
-                    "actual_to_date": cell["actual_to_date"],
-                    "forecast": cell["forecast"],
+                    "unit": _unit(cell["unit"], plan),
+                    "plan_to_date": _figure(cell["plan_to_date"], cell["unit"]),
+                    "actual_to_date": _figure(cell["actual_to_date"], cell["unit"]),
+                    "forecast": _figure(cell["forecast"], cell["unit"]),
                     "gap": cell["gap_fraction"],
                     "status": str(cell["status_label"]),
                 }
@@ -266,7 +278,7 @@ def fact_people_table(grid: dict[str, Any], plan: Any = None) -> Table:
             Column("plan_to_date", _("Plan to date"), "number"),
             Column("actual_to_date", _("Actual"), "number"),
             Column("forecast", _("Forecast"), "number"),
-            Column("gap", _("Gap, %"), "percent"),
+            Column("gap", _("Gap to plan"), "percent"),
             Column("status", _("Status")),
         ],
         rows=rows,
@@ -318,7 +330,7 @@ def slips_table(slips: Iterable[dict[str, Any]], plan: Any = None) -> Table:
             Column("metric", _("Metric")),
             Column("owner", _("Owned by")),
             Column("since", _("Since"), "date"),
-            Column("gap", _("Gap, %"), "percent"),
+            Column("gap", _("Gap to plan"), "percent"),
             Column("attributed_revenue", _("Attributed revenue"), "money"),
         ],
         rows=[
