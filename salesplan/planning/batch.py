@@ -65,6 +65,18 @@ class Tracked:
     gap_pct: list[str | None]
 
 
+@dataclass(frozen=True)
+class TrackedColumns:
+    """``Tracked`` as object arrays of str (status codes and decimal strings)."""
+
+    status: np.ndarray
+    plan_to_date: np.ndarray
+    actual_to_date: np.ndarray
+    forecast: np.ndarray
+    gap: np.ndarray
+    gap_pct: np.ndarray
+
+
 def _objects(values: Sequence[int] | np.ndarray) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = [int(v) for v in values]
@@ -85,18 +97,17 @@ def rounded(num: np.ndarray, den: np.ndarray, places: int) -> np.ndarray:
     return np.where(num < 0, -magnitude, magnitude)
 
 
-def decimal_strings(scaled: np.ndarray, places: int, mask: np.ndarray | None = None) -> list:
+def decimal_strings(
+    scaled: np.ndarray, places: int, mask: np.ndarray | None = None, null: str | None = None
+) -> np.ndarray:
     """Integers of 10^-places as exact decimal strings in scientific notation ("-12500000e-6"
     is -12.500000): what Decimal() and PostgreSQL's numeric input read exactly, for a tenth of
-    the cost of placing the point; None where ``mask`` is False."""
-    suffix = f"e-{places}"
-    values = scaled.tolist()
+    the cost of placing the point; `null` where ``mask`` is False. An object array of str,
+    converted in C (NumPy's integer-to-text and elementwise concatenation)."""
+    text = scaled.astype(str).astype(object) + f"e-{places}"
     if mask is None:
-        return [f"{value}{suffix}" for value in values]
-    return [
-        f"{value}{suffix}" if kept else None
-        for value, kept in zip(values, mask.tolist(), strict=True)
-    ]
+        return text
+    return np.where(mask, text, null)
 
 
 def track_series(
@@ -106,7 +117,29 @@ def track_series(
     working_days: int,
     tolerance: Number = DEFAULT_TOLERANCE,
 ) -> Tracked:
-    """Every series tracked on every day (``working_days_elapsed[d]`` for day d).
+    """Every series tracked on every day (``working_days_elapsed[d]`` for day d), as lists
+    (None where there is no figure). ``track_columns`` gives the same as arrays."""
+    columns = track_columns(
+        series,
+        working_days_elapsed=working_days_elapsed,
+        working_days=working_days,
+        tolerance=tolerance,
+    )
+    return Tracked(
+        *(getattr(columns, name).tolist() for name in TrackedColumns.__dataclass_fields__)
+    )
+
+
+def track_columns(
+    series: Sequence[Series],
+    *,
+    working_days_elapsed: Sequence[int],
+    working_days: int,
+    tolerance: Number = DEFAULT_TOLERANCE,
+    null: str | None = None,
+) -> "TrackedColumns":
+    """``track_series``'s figures as object arrays of str (``null`` where there is none):
+    what a writer joins into text without a Python loop per row.
 
     Series whose every intermediate product provably fits in 64 bits (``_fits_int64``: counts
     and conversions, almost every row) are computed in NumPy int64, in C; the others (money
@@ -119,31 +152,35 @@ def track_series(
     if any(not 0 <= e <= working_days for e in working_days_elapsed):
         raise ValueError(f"Working days elapsed must be between 0 and {working_days}.")
     if not series or days == 0:
-        return Tracked([], [], [], [], [], [])
+        empty = np.empty(0, dtype=object)
+        return TrackedColumns(empty, empty, empty, empty, empty, empty)
     for one in series:
         if len(one.actual_num) != days or len(one.actual_den) != days:
             raise ValueError("Every series needs one actual per day.")
         if one.plan_to_date is not None and len(one.plan_to_date) != days:
             raise ValueError("Every series needs one plan-to-date per day.")
     rows = [_Rows.of(one, working_days_elapsed, working_days) for one in series]
-    fits = [row.fits_int64(working_days, tolerance) for row in rows]
-    if all(fits) or not any(fits):
-        return _track(rows, working_days_elapsed, working_days, tolerance, all(fits))
-    small = [index for index, fit in enumerate(fits) if fit]
-    big = [index for index, fit in enumerate(fits) if not fit]
-    parts = {
-        True: _track([rows[i] for i in small], working_days_elapsed, working_days, tolerance, True),
-        False: _track([rows[i] for i in big], working_days_elapsed, working_days, tolerance, False),
-    }
-    position = {index: (True, n) for n, index in enumerate(small)}
-    position.update({index: (False, n) for n, index in enumerate(big)})
-    out = Tracked([], [], [], [], [], [])
-    for index in range(len(series)):
-        group, n = position[index]
-        part = parts[group]
-        for name in Tracked.__dataclass_fields__:
-            getattr(out, name).extend(getattr(part, name)[n * days : (n + 1) * days])
-    return out
+    fits = np.array([row.fits_int64(working_days, tolerance) for row in rows], dtype=bool)
+    args = (working_days_elapsed, working_days, tolerance, null)
+    if fits.all() or not fits.any():
+        return _track(rows, *args, int64=bool(fits.all()))
+    small = np.flatnonzero(fits)
+    big = np.flatnonzero(~fits)
+    parts = [
+        _track([rows[i] for i in small], *args, int64=True),
+        _track([rows[i] for i in big], *args, int64=False),
+    ]
+    # Row r of series i sits at i × days + r; the groups' rows follow each other.
+    steps = np.arange(days)
+    where = np.concatenate([small, big])[:, None] * days + steps
+    order = np.empty(len(series) * days, dtype=np.int64)
+    order[where.ravel()] = np.arange(len(series) * days)
+    return TrackedColumns(
+        *(
+            np.concatenate([getattr(parts[0], name), getattr(parts[1], name)])[order]
+            for name in TrackedColumns.__dataclass_fields__
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -237,8 +274,10 @@ def _track(
     working_days_elapsed: Sequence[int],
     working_days: int,
     tolerance: Fraction,
+    null: str | None,
+    *,
     int64: bool,
-) -> Tracked:
+) -> TrackedColumns:
     days = len(working_days_elapsed)
     number = np.int64 if int64 else object
     elapsed = np.tile(np.array(list(working_days_elapsed), dtype=np.int64), len(rows))
@@ -283,13 +322,17 @@ def _track(
     pct_num = gap_num * 100
     pct_den = np.where(en != 0, safe_ad * en, 1)
     has_actual = ad != 0
-    return Tracked(
-        status=status.tolist(),
-        plan_to_date=decimal_strings(rounded(en, ed, VALUE_PLACES), VALUE_PLACES, assessed),
+    return TrackedColumns(
+        status=status.astype(object),
+        plan_to_date=decimal_strings(rounded(en, ed, VALUE_PLACES), VALUE_PLACES, assessed, null),
         actual_to_date=decimal_strings(
-            rounded(an, safe_ad, VALUE_PLACES), VALUE_PLACES, has_actual
+            rounded(an, safe_ad, VALUE_PLACES), VALUE_PLACES, has_actual, null
         ),
-        forecast=decimal_strings(rounded(fn, fd, VALUE_PLACES), VALUE_PLACES, assessed & started),
-        gap=decimal_strings(rounded(gap_num, gap_den, VALUE_PLACES), VALUE_PLACES, assessed),
-        gap_pct=decimal_strings(rounded(pct_num, pct_den, PERCENT_PLACES), PERCENT_PLACES, has_pct),
+        forecast=decimal_strings(
+            rounded(fn, fd, VALUE_PLACES), VALUE_PLACES, assessed & started, null
+        ),
+        gap=decimal_strings(rounded(gap_num, gap_den, VALUE_PLACES), VALUE_PLACES, assessed, null),
+        gap_pct=decimal_strings(
+            rounded(pct_num, pct_den, PERCENT_PLACES), PERCENT_PLACES, has_pct, null
+        ),
     )

@@ -52,7 +52,7 @@ from salesplan.planning import (
     decompose,
 )
 from salesplan.planning.attribution import attribute_gap, split_by_shares
-from salesplan.planning.batch import Series, Tracked, track_series
+from salesplan.planning.batch import Series, TrackedColumns, track_columns
 from salesplan.planning.tracking import VALUE_PLACES, round_half_up
 from salesplan.plans.selectors import top_owners, with_inputs
 from salesplan.plans.slips import slips_sync
@@ -504,9 +504,10 @@ CHUNK_DAYS = 31
 
 
 def _tracked_chunks(
-    series: list[Series], plan_days: _PlanDays, tolerance: Fraction
-) -> Iterator[tuple[int, Tracked]]:
-    """The series tracked CHUNK_DAYS days at a time: (number of days, their figures)."""
+    series: list[Series], plan_days: _PlanDays, tolerance: Fraction, null: str | None
+) -> Iterator[tuple[int, TrackedColumns]]:
+    """The series tracked CHUNK_DAYS days at a time: (number of days, their figures; `null`
+    where there is none)."""
     days = len(plan_days.elapsed)
     for start in range(0, days, CHUNK_DAYS):
         end = min(start + CHUNK_DAYS, days)
@@ -521,11 +522,12 @@ def _tracked_chunks(
         ]
         yield (
             end - start,
-            track_series(
+            track_columns(
                 part,
                 working_days_elapsed=plan_days.elapsed[start:end],
                 working_days=plan_days.working_days,
                 tolerance=tolerance,
+                null=null,
             ),
         )
 
@@ -555,7 +557,7 @@ def _write_snapshots(
     plan: SalesPlan,
     series: list[tuple[int | None, int]],
     days: list[date],
-    chunks: Iterator[tuple[int, Tracked]],
+    chunks: Iterator[tuple[int, TrackedColumns]],
 ) -> int:
     """The tracked figures stored, chunk by chunk (`track_series` gives each chunk series after
     series, day after day): one COPY on PostgreSQL fed as the chunks are tracked (the values
@@ -590,41 +592,37 @@ def _write_snapshots(
             offset += width
         return written
 
-    def text(values: list[Any]) -> list[str]:
-        return ["\\N" if value is None else str(value) for value in values]
-
     # In the unique keys' order (plan, day, metric, owner): day by day, then by metric and
     # owner, so the index inserts append instead of jumping (twice as fast a COPY).
     order = sorted(range(len(series)), key=lambda i: (series[i][1], series[i][0] or 0))
     null, tab = "\\N", "\t"
-    head = [
-        f"{plan.pk}{tab}{metric_id}{tab}{null if owner_id is None else owner_id}"
-        for owner_id, metric_id in series
-    ]
-    stamp = now.isoformat()
+    heads = np.array(
+        [
+            f"{plan.pk}{tab}{metric_id}{tab}{null if owner_id is None else owner_id}{tab}"
+            for owner_id, metric_id in series
+        ],
+        dtype=object,
+    )[order]
+    end = f"{tab}{now.isoformat()}\n"
 
     def lines() -> Iterator[str]:
+        # Each line assembled by NumPy's elementwise concatenation of object arrays of str
+        # (a C loop), a chunk at a time: key, day, the figures (`null` already where none).
         nonlocal written
         offset = 0
         for width, tracked in chunks:
-            figures = [
-                text(tracked.plan_to_date),
-                text(tracked.actual_to_date),
-                text(tracked.forecast),
-                tracked.status,
-                text(tracked.gap),
-                text(tracked.gap_pct),
-            ]
-            rows = list(zip(*figures, strict=True))
-            out = []
-            for step in range(width):
-                day = days[offset + step].isoformat()
-                for index in order:
-                    i = index * width + step
-                    out.append(f"{head[index]}{tab}{day}{tab}{tab.join(rows[i])}{tab}{stamp}\n")
-            written += len(out)
+            figures = tracked.plan_to_date + tab + tracked.actual_to_date
+            for name in ("forecast", "status", "gap", "gap_pct"):
+                figures = figures + tab + getattr(tracked, name)
+            # series × days, reordered to days × series in the keys' order
+            block = figures.reshape(len(series), width)[order].T
+            day_texts = np.array(
+                [f"{days[offset + step].isoformat()}{tab}" for step in range(width)], dtype=object
+            )
+            rows = heads[None, :] + day_texts[:, None] + block + end
+            written += rows.size
             offset += width
-            yield "".join(out)
+            yield "".join(rows.ravel().tolist())
 
     fields = ", ".join(PerformanceSnapshot._meta.get_field(name).column for name in SNAPSHOT_FIELDS)
     with connection.cursor() as cursor:
@@ -741,7 +739,9 @@ def _recompute(
         plan,
         [(o, m) for o, m, _ in entities],
         days,
-        _tracked_chunks(series, plan_days, tolerance),
+        _tracked_chunks(
+            series, plan_days, tolerance, "\\N" if connection.vendor == "postgresql" else None
+        ),
     )
 
     _write_totals(plan, columns, days, [(None, department), *personal.items()])
