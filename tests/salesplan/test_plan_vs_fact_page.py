@@ -139,7 +139,7 @@ def test_the_attribution_and_the_open_slips_are_shown(client_for, computed, team
         re.search(r"<tfoot>(.*?)</tfoot>", page, re.S).group(1)
     )
     assert 'id="chart-gap"' in page and '"type": "waterfall"' in page
-    assert "vendor/plotly.min.js" in page
+    assert "vendor/plotly-4.1.1-salesplan.min.js" in page
     # and every open slip has a row: its metric, since and attributed revenue
     for slip in slips:
         row = _row(page, "slip", str(slip.pk))
