@@ -148,11 +148,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # queued them (salesplan.queue), so a long import never holds the request; tests run them
 # inline.
 TASKS_IN_THREAD = env_bool("TASKS_IN_THREAD", not REDIS_URL)
+# Keys' prefix, to keep apart processes that share one Redis: CACHE_KEY_PREFIX, else the
+# test suite's parallel worker (pytest-xdist names each; the Celery workers a test starts
+# inherit it), so one worker's debounce keys never hold back another's jobs.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX") or os.environ.get("PYTEST_XDIST_WORKER", "")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
