@@ -43,6 +43,18 @@ def _layout(**extra: Any) -> dict[str, Any]:
     }
 
 
+def _count_step(maximum: int, ticks: int = 6) -> int:
+    """A whole tick step (1, 2, 5, 10, 20, 50, …) giving at most `ticks` steps up to `maximum`:
+    a count axis never reads "0, 1, 1, 2, 2, 3" (Plotly's half steps printed as whole numbers)."""
+    step = 1
+    while maximum > step * ticks:
+        for factor in (2, 5, 10):
+            if maximum <= step * factor * ticks:
+                return step * factor
+        step *= 10
+    return step
+
+
 def _as_dict(figure: go.Figure) -> dict[str, Any]:
     # Through JSON: plotly's own encoder turns numpy and dates into plain JSON values.
     return json.loads(figure.to_json())
@@ -86,9 +98,13 @@ def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
             name=chart_text(paid.name),
             marker_color=PAID,
         )
+    cumulative = list(accumulate(day.stages[paid.name] for day in days))
+    daily_max = max(
+        (max(day.stages[key_stage.name], day.stages[paid.name]) for day in days), default=0
+    )
     figure.add_scatter(
         x=labels,
-        y=list(accumulate(day.stages[paid.name] for day in days)),
+        y=cumulative,
         name=gettext("%(stage)s, plan to date") % {"stage": chart_text(paid.name)},
         mode="lines+markers",
         line={"color": INK, "width": 2},
@@ -104,10 +120,12 @@ def daily_chart(decomposition: Decomposition) -> dict[str, Any]:
                 "title": {"text": gettext("per working day")},
                 "rangemode": "tozero",
                 "tickformat": ",d",
+                "dtick": _count_step(daily_max),
             },
             yaxis2={
                 "title": {"text": gettext("cumulative")},
                 "tickformat": ",d",
+                "dtick": _count_step(cumulative[-1] if cumulative else 0),
                 "overlaying": "y",
                 "side": "right",
                 "rangemode": "tozero",

@@ -34,6 +34,17 @@ def test_the_daily_bars_stand_side_by_side_each_its_own_count(december):
     assert all(bar.get("yaxis", "y") == "y" for bar in bars)
     [line] = [trace for trace in figure["data"] if trace["type"] == "scatter"]
     assert line["yaxis"] == "y2" and line["y"][-1] == 20
+    # and the count axes tick in whole steps: at most 3 a day → 1, 20 in the month → 5
+    assert max(max(bar["y"]) for bar in bars) == 3
+    assert figure["layout"]["yaxis"]["dtick"] == 1
+    assert figure["layout"]["yaxis2"]["dtick"] == 5
+
+
+@pytest.mark.parametrize(
+    ("maximum", "step"), [(0, 1), (6, 1), (7, 2), (20, 5), (61, 20), (420, 100), (25000, 5000)]
+)
+def test_a_count_axis_steps_in_whole_nice_numbers(maximum, step):
+    assert charts._count_step(maximum) == step
 
 
 def test_plotly_groups_digits_with_a_no_break_space_in_russian(december):
