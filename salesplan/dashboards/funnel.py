@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, gettext_lazy
 
 from metrics.models import PerformanceStatus
@@ -230,7 +231,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if response := export_response(request, *tables):
         return response
     template = "dashboards/_funnel_body.html" if _is_htmx(request) else "dashboards/funnel.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The same address answers a fragment to htmx and a page to the browser: a cache (the
+    # browser's, on Back) must not hand one for the other.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 # --- the drill-down -------------------------------------------------------------------------

@@ -315,6 +315,7 @@ def test_htmx_swaps_the_body_only(client_for, computed, team):
     response, page = _get(client, f"{DASHBOARD}?period=month&month=2026-12", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert page.lstrip().startswith('<div id="funnel-body"') and "<html" not in page
+    assert "HX-Request" in response["Vary"]  # a cache keeps the fragment apart from the page
     assert 'data-plotly="chart-burn-up"' in page
     # the full page holds the same body and the form that works without JavaScript
     full = client.get(DASHBOARD).content.decode()
@@ -528,8 +529,30 @@ def test_in_chromium_the_filters_swap_the_body_and_a_cell_drills_down(
     page.locator("#funnel-month").dispatch_event("change")  # as leaving the field does
     page.wait_for_selector("#funnel-stages .main-svg")
     assert page.url.endswith("month=2026-12")
+    _screenshot(page, "dashboard-funnel-filtered")
     # when they follow the paid stage's actual
     with page.expect_navigation():
         page.click('#funnel-stages tr[data-stage="stage_volume:4"] td a')
     # then the 12 paid deals are listed
     assert page.locator("tr[data-lead]").count() == 12
+    _screenshot(page, "dashboard-leads")
+    # and at a phone's width neither page scrolls sideways
+    page.set_viewport_size({"width": 390, "height": 844})
+    _screenshot(page, "dashboard-leads-390")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    # (Back returns the whole dashboard, not the fragment htmx fetched at that address)
+    page.go_back()
+    page.wait_for_selector("#funnel-stages .main-svg")
+    _screenshot(page, "dashboard-funnel-390")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def _screenshot(page, name: str) -> None:
+    """The page as it is now, under VAR_DIR/screenshots/ for a person to look at."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folder = Path(settings.VAR_DIR) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
