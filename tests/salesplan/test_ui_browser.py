@@ -56,11 +56,19 @@ def test_a_phone_gets_a_slim_header_and_a_menu_button(page, live_server, make_me
     head = make_member(Role.HEAD_OF_SALES)
     page.set_viewport_size({"width": 390, "height": 844})
     _sign_in(page, live_server, head)
+    # (with 3 unread notifications in the inbox)
+    page.route(
+        "**/inbox/badge/",
+        lambda route: route.fulfill(body='<span class="badge">3</span>', content_type="text/html"),
+    )
     page.goto(f"{live_server.url}/plans/")
     # then the header is one slim bar; the menu is behind a button, closed
     assert _header_height(page) <= HEADER_MAX_PX
     button = page.locator("header.top .menu > summary")
     assert button.is_visible()
+    # and the unread counter shows on the button itself
+    page.wait_for_function("document.getElementById('menu-badge').textContent.trim() === '3'")
+    assert page.locator("#menu-badge").is_visible()
     plans = page.locator("header.top nav a[href='/plans/']")
     assert not plans.is_visible()
     assert page.evaluate("document.getElementById('menu').open") is False
