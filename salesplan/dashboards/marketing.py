@@ -24,9 +24,10 @@ from salesplan.dashboards import marketing_charts
 from salesplan.dashboards.marketing_data import (
     MarketingFigures,
     default_plan,
+    marketing_days,
     marketing_figures,
     marketing_plan_choices,
-    marketing_weeks,
+    shown_weeks,
 )
 from salesplan.limits import MAX_ID, MAX_YEAR, MIN_YEAR
 from salesplan.models import Membership, Role, SalesPlan
@@ -242,12 +243,9 @@ def marketing(request: HttpRequest) -> HttpResponse:
     if item.decomposition is None:
         context["problems"] = True
         return render(request, "dashboards/marketing.html", context)
-    figures = marketing_figures(
-        decomposition=item.decomposition,
-        rows=marketing_weeks(plan=plan, start=start, end=end),
-        start=start,
-        end=end,
-    )
+    weeks = shown_weeks(item.decomposition, start, end)
+    rows = marketing_days(plan=plan, start=weeks[0].start, end=weeks[-1].end) if weeks else []
+    figures = marketing_figures(decomposition=item.decomposition, rows=rows, start=start, end=end)
     tables = tables_of(figures)
     if response := export_response(request, *tables.values()):
         return response

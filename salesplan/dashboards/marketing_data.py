@@ -5,12 +5,14 @@ only for target leads.
 
 Two halves:
 
-- `marketing_summary_refresh` (the background half) sums a plan's actuals per (week, channel)
-  in four grouped queries and stores them as `MarketingWeek` rows. It runs inside each
-  plan-vs-fact recompute (receivers.py, `performance_refreshed`), for the weeks that recompute
-  touched, so the summary commits or rolls back with the snapshots.
-- The readers (`marketing_plan_choices`, `marketing_weeks`, `marketing_figures`) read those rows
-  and the plan's decomposition: a constant number of queries, no actuals read in a request.
+- `marketing_summary_refresh` (the background half) sums a plan's actuals per (local day,
+  channel) in three grouped queries and stores them as `MarketingDay` rows. It runs inside
+  each plan-vs-fact recompute (receivers.py, `performance_refreshed`), for the days that
+  recompute touched (usually today alone), so the summary commits or rolls back with the
+  snapshots.
+- The readers (`marketing_plan_choices`, `marketing_days`, `marketing_figures`) read those rows
+  (a month is ~31 × channels) and the plan's decomposition, and fold the days into the plan's
+  weeks: a constant number of queries, no actuals read in a request.
 
 The rules are the actuals' (`metrics.actuals`): the organization's local days (`_bounds` and
 `TruncDate(..., tzinfo=)`), a lead counted on the day it was created and a target lead when the
@@ -35,14 +37,14 @@ from django.utils import timezone
 from funnel.models import Call, Lead, Spend
 from metrics.actuals import _bounds
 from salesplan.access import plans_queryset, scoped
-from salesplan.dashboards.models import MarketingWeek
+from salesplan.dashboards.models import MarketingDay
 from salesplan.models import Organization, PlanStatus, SalesPlan
 from salesplan.planning import Decomposition
 from salesplan.planning.attribution import split_by_shares
 from salesplan.planning.tracking import round_half_up
 from salesplan.planning.types import WeekPlan
 
-# Non-target reasons kept per (plan, week, channel): the most frequent ones; the others are
+# Non-target reasons kept per (plan, day, channel): the most frequent ones; the others are
 # counted in `non_target_leads` and shown together as "other reasons". CRMs offer a short list
 # (a dozen); free text typed per lead would otherwise grow a row without bound.
 MAX_REASONS = 20
@@ -51,16 +53,10 @@ MAX_REASONS_SHOWN = 15
 # Plans offered in the page's plan selector: those overlapping the period, newest first. A
 # quarter of monthly plans for a dozen teams fits.
 MAX_PLAN_CHOICES = 50
-# A plan has at most MAX_PERIOD_MONTHS (24) months: ~105 weeks × channels a few thousand rows;
-# one INSERT of 500 rows stays far under the databases' parameter limits (14 columns a row).
+# A full recompute of a yearly plan writes 365 days × channels rows; one INSERT of 500 rows
+# stays far under the databases' parameter limits (13 columns a row).
 WRITE_BATCH = 500
 ZERO = Decimal(0)
-
-
-def week_start(day: date, period_start: date) -> date:
-    """The key of the week holding `day`: its Monday, or the period's first day when the
-    period starts inside that week (as `WeekPlan.start`)."""
-    return max(day - timedelta(days=day.weekday()), period_start)
 
 
 @dataclass
@@ -81,52 +77,37 @@ def _top_reasons(reasons: dict[str, int]) -> dict[str, int]:
 
 
 def _summarise(plan: SalesPlan, first: date, last: date) -> dict[tuple[date, str], _Cell]:
-    """The plan's actuals from `first` to `last` (local days) per (week key, channel): four
-    grouped queries, days folded into weeks here (a week has at most seven)."""
+    """The plan's actuals from `first` to `last` (local days) per (day, channel): three
+    grouped queries (leads with their reasons in one scan, spend, calls)."""
     organization = plan.organization
     zone = ZoneInfo(organization.time_zone)
     since, until = _bounds(first, last, zone)
     cells: dict[tuple[date, str], _Cell] = {}
 
     def cell(day: date, channel: str | None) -> _Cell:
-        key = (week_start(day, plan.period_start), channel or "")
-        return cells.setdefault(key, _Cell())
+        return cells.setdefault((day, channel or ""), _Cell())
 
-    leads = scoped(Lead, organization).filter(
-        funnel_id=plan.funnel_id, created_at__gte=since, created_at__lt=until
-    )
+    # Every day gets a row, a quiet one too (module docstring of models.MarketingDay).
+    for n in range((last - first).days + 1):
+        cell(first + timedelta(days=n), "")
+
+    # One scan of the leads: per day, channel, target flag and (non-target) reason.
     for row in (
-        leads.annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day", "channel")
-        .annotate(
-            count=Count("id"),
-            target=Count("id", filter=Q(is_target=True)),
-            non_target=Count("id", filter=Q(is_target=False)),
-        )
+        scoped(Lead, organization)
+        .filter(funnel_id=plan.funnel_id, created_at__gte=since, created_at__lt=until)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day", "channel", "is_target", "non_target_reason")
+        .annotate(count=Count("id"))
         .order_by()
     ):
         target = cell(row["day"], row["channel"])
         target.leads += row["count"]
-        target.target_leads += row["target"]
-        target.non_target_leads += row["non_target"]
-
-    for row in (
-        leads.filter(is_target=False)
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day", "channel", "non_target_reason")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        reasons = cell(row["day"], row["channel"]).reasons
-        reason = row["non_target_reason"] or ""
-        reasons[reason] = reasons.get(reason, 0) + row["count"]
-
-    # Every week gets a row, one with no actuals too: the page tells a quiet week (zeros,
-    # computed) from one not computed yet (no row).
-    day = first
-    while day <= last:
-        cell(day, "")
-        day += timedelta(days=7 - day.weekday())
+        if row["is_target"] is True:
+            target.target_leads += row["count"]
+        elif row["is_target"] is False:
+            target.non_target_leads += row["count"]
+            reason = row["non_target_reason"] or ""
+            target.reasons[reason] = target.reasons.get(reason, 0) + row["count"]
 
     for row in (
         scoped(Spend, organization)
@@ -153,24 +134,23 @@ def _summarise(plan: SalesPlan, first: date, last: date) -> dict[tuple[date, str
 
 
 def marketing_summary_refresh(*, plan: SalesPlan, since: date, last: date) -> int:
-    """Replace the plan's summary rows of the weeks from the one holding `since` to the one
-    holding `last` (and drop rows outside the period: after `last`, before its start), each
-    week summed from its first day within the period to `last` at most. Returns the rows
-    written. Idempotent: a rerun writes the same rows."""
-    first = week_start(max(since, plan.period_start), plan.period_start)
+    """Replace the plan's summary rows of the days from `since` to `last` (and drop rows
+    outside the period: after `last`, before its start). Returns the rows written.
+    Idempotent: a rerun writes the same rows."""
+    first = max(since, plan.period_start)
     end = min(last, plan.period_end)
     now = timezone.now()
     with transaction.atomic():
-        scoped(MarketingWeek, plan.organization).filter(plan=plan).filter(
-            Q(week_start__gte=first) | Q(week_start__lt=plan.period_start)
+        scoped(MarketingDay, plan.organization).filter(plan=plan).filter(
+            Q(day__gte=first) | Q(day__lt=plan.period_start)
         ).delete()
         if end < first:
             return 0
         rows = [
-            MarketingWeek(
+            MarketingDay(
                 organization_id=plan.organization_id,
                 plan=plan,
-                week_start=week,
+                day=day,
                 channel=channel,
                 leads=cell.leads,
                 target_leads=cell.target_leads,
@@ -179,12 +159,11 @@ def marketing_summary_refresh(*, plan: SalesPlan, since: date, last: date) -> in
                 calls=cell.calls,
                 missed_calls=cell.missed_calls,
                 reasons=_top_reasons(cell.reasons),
-                through=min(end, week + timedelta(days=6 - week.weekday())),
                 computed_at=now,
             )
-            for (week, channel), cell in sorted(_summarise(plan, first, end).items())
+            for (day, channel), cell in sorted(_summarise(plan, first, end).items())
         ]
-        MarketingWeek.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+        MarketingDay.objects.bulk_create(rows, batch_size=WRITE_BATCH)
     return len(rows)
 
 
@@ -224,12 +203,12 @@ def default_plan(
     return min(plans, key=rank, default=None)
 
 
-def marketing_weeks(*, plan: SalesPlan, start: date, end: date) -> list[MarketingWeek]:
-    """The plan's stored rows of the weeks overlapping start..end, one query."""
+def marketing_days(*, plan: SalesPlan, start: date, end: date) -> list[MarketingDay]:
+    """The plan's stored rows of the days from start to end, one query."""
     return list(
-        scoped(MarketingWeek, plan.organization)
-        .filter(plan=plan, week_start__lte=end, week_start__gt=start - timedelta(days=7))
-        .order_by("week_start", "channel")
+        scoped(MarketingDay, plan.organization)
+        .filter(plan=plan, day__gte=start, day__lte=end)
+        .order_by("day", "channel")
     )
 
 
@@ -345,7 +324,7 @@ def _empty() -> dict[str, Any]:
     return dict.fromkeys(COUNTS, 0) | {"spend": ZERO}
 
 
-def _add(into: dict[str, Any], row: MarketingWeek) -> None:
+def _add(into: dict[str, Any], row: MarketingDay) -> None:
     for name in COUNTS:
         into[name] += getattr(row, name)
     into["spend"] += row.spend
@@ -364,19 +343,29 @@ def _owed(total: Decimal | None, rows: list[dict[str, Any]]) -> None:
         row["owed"] = by_index.get(index, ZERO) if row["target_leads"] else ZERO
 
 
+def shown_weeks(decomposition: Decomposition, start: date, end: date) -> list[WeekPlan]:
+    """The plan's weeks overlapping start..end (whole: a week's plan is not cut)."""
+    return [week for week in decomposition.by_week if week.start <= end and week.end >= start]
+
+
 def marketing_figures(
     *,
     decomposition: Decomposition,
-    rows: Sequence[MarketingWeek],
+    rows: Sequence[MarketingDay],
     start: date,
     end: date,
 ) -> MarketingFigures:
-    """The page's figures over the plan's weeks overlapping start..end: from the stored rows
-    and the decomposition only (no query)."""
-    weeks = [week for week in decomposition.by_week if week.start <= end and week.end >= start]
-    keys = {week.start for week in weeks}
-    rows = [row for row in rows if row.week_start in keys]
-    through = max((row.through for row in rows), default=None)
+    """The page's figures over the plan's weeks overlapping start..end, from the stored rows
+    of their days (`marketing_days` over `shown_weeks`) and the decomposition only (no
+    query)."""
+    weeks = shown_weeks(decomposition, start, end)
+    week_of = {
+        week.start + timedelta(days=n): week.start
+        for week in weeks
+        for n in range((week.end - week.start).days + 1)
+    }
+    rows = [row for row in rows if row.day in week_of]
+    through = max((row.day for row in rows), default=None)
     computed_at = max((row.computed_at for row in rows), default=None)
     plan, week_budgets = _planned(decomposition, weeks, through)
 
@@ -387,7 +376,7 @@ def marketing_figures(
     reasons: dict[str, int] = {}
     totals = _empty()
     for row in rows:
-        _add(by_week[row.week_start], row)
+        _add(by_week[week_of[row.day]], row)
         _add(by_channel.setdefault(row.channel, _empty() | {"channel": row.channel}), row)
         _add(totals, row)
         for reason, count in row.reasons.items():
@@ -462,6 +451,6 @@ def marketing_figures(
     )
 
 
-def plan_rows(plan: SalesPlan) -> QuerySet[MarketingWeek]:
+def plan_rows(plan: SalesPlan) -> QuerySet[MarketingDay]:
     """Every stored row of a plan (tests and the admin)."""
-    return scoped(MarketingWeek, plan.organization).filter(plan=plan)
+    return scoped(MarketingDay, plan.organization).filter(plan=plan)

@@ -38,7 +38,7 @@ from salesplan.dashboards.marketing_data import (
     marketing_summary_refresh,
     plan_rows,
 )
-from salesplan.dashboards.models import MarketingWeek
+from salesplan.dashboards.models import MarketingDay
 from salesplan.models import Role
 from salesplan.plans.performance import plan_performance_refresh
 from salesplan.plans.selectors import decompose_plan
@@ -117,9 +117,10 @@ def actuals(organization, funnel):
     spend(other, date(2026, 12, 2), YANDEX, "5000")
 
 
-def stored(plan) -> dict[tuple[date, str], tuple]:
+def stored(plan, *, quiet: bool = False) -> dict[tuple[date, str], tuple]:
+    """The plan's rows by (day, channel); the quiet days' zero rows left out unless asked."""
     return {
-        (row.week_start, row.channel): (
+        (row.day, row.channel): (
             row.leads,
             row.target_leads,
             row.non_target_leads,
@@ -127,78 +128,89 @@ def stored(plan) -> dict[tuple[date, str], tuple]:
             row.calls,
             row.missed_calls,
             row.reasons,
-            row.through,
         )
         for row in plan_rows(plan)
+        if quiet or row.channel or row.calls
     }
 
 
+def dec(day: int) -> date:
+    return date(2026, 12, day)
+
+
+ZERO = Decimal(0)
 EXPECTED = {
-    (WEEK_1, ""): (0, 0, 0, Decimal("0"), 0, 0, {}, date(2026, 12, 6)),
-    (WEEK_1, YANDEX): (3, 2, 1, Decimal("1000.50"), 2, 1, {"Спам": 1}, date(2026, 12, 6)),
-    (WEEK_1, SITE): (2, 1, 1, Decimal("300"), 0, 0, {"Не тот регион": 1}, date(2026, 12, 6)),
-    (WEEK_2, ""): (0, 0, 0, Decimal("0"), 1, 1, {}, TODAY),
-    (WEEK_2, YANDEX): (2, 1, 0, Decimal("2000"), 0, 0, {}, TODAY),
+    (dec(1), SITE): (1, 1, 0, Decimal("300"), 0, 0, {}),
+    (dec(2), YANDEX): (1, 1, 0, Decimal("1000.50"), 1, 0, {}),
+    (dec(3), YANDEX): (1, 1, 0, ZERO, 0, 0, {}),
+    (dec(5), YANDEX): (1, 0, 1, ZERO, 1, 1, {"Спам": 1}),
+    (dec(6), SITE): (1, 0, 1, ZERO, 0, 0, {"Не тот регион": 1}),
+    (dec(7), YANDEX): (1, 1, 0, ZERO, 0, 0, {}),
+    (dec(8), YANDEX): (1, 0, 0, Decimal("2000"), 0, 0, {}),
+    (dec(9), SITE): (1, 0, 1, ZERO, 1, 1, {"Спам": 1}),
+    (dec(10), ""): (0, 0, 0, ZERO, 1, 1, {}),
     # Spend of the 13th is counted once the recompute reaches it: through the 10th, none yet.
-    (WEEK_2, SITE): (1, 0, 1, Decimal("0"), 1, 1, {"Спам": 1}, TODAY),
 }
 
 
-def test_the_recompute_stores_the_summary_per_week_and_channel(plan, actuals):
+def test_the_recompute_stores_the_summary_per_day_and_channel(plan, actuals):
     # Given the data set; when the plan vs fact is recomputed on 10 December
     plan_performance_refresh(plan_id=plan.pk, today=TODAY)
 
-    # Then each week and channel holds the hand-counted figures (local days, this
-    # organization only, nothing before the period)
+    # Then each day and channel holds the hand-counted figures (local days, this organization
+    # only, nothing before the period), and every day from the 1st to the 10th has a row
     assert stored(plan) == EXPECTED
+    assert sorted({row.day for row in plan_rows(plan)}) == [dec(n) for n in range(1, 11)]
 
 
-def test_a_later_recompute_replaces_only_its_weeks(plan, actuals, funnel):
+def test_a_later_recompute_replaces_only_its_days(plan, actuals, funnel):
     # Given a stored summary through the 10th
     plan_performance_refresh(plan_id=plan.pk, today=TODAY)
-    first_week = {row.channel: row.computed_at for row in plan_rows(plan).filter(week_start=WEEK_1)}
-    # and a lead in each week written behind the recompute's back (no mark on the plan)
+    before = {(row.day, row.channel): row.computed_at for row in plan_rows(plan)}
+    # and two leads written behind the recompute's back (no mark on the plan)
     make_lead(funnel, moscow(4), YANDEX, True)
     make_lead(funnel, moscow(10, 15), YANDEX, True)
 
     # When the next (incremental) recompute runs the same day: it starts at the 10th
     plan_performance_refresh(plan_id=plan.pk, today=TODAY)
 
-    # Then week 2 is replaced (its new lead counted) and week 1 is as it was
+    # Then the 10th is replaced (its new lead counted), the days before are as they were
     rows = stored(plan)
-    assert rows[(WEEK_2, YANDEX)][:2] == (3, 2)
-    assert rows[(WEEK_1, YANDEX)] == EXPECTED[(WEEK_1, YANDEX)]
-    assert {
-        row.channel: row.computed_at for row in plan_rows(plan).filter(week_start=WEEK_1)
-    } == first_week
+    assert rows[(dec(10), YANDEX)][:2] == (1, 1)
+    assert (dec(4), YANDEX) not in rows
+    after = {(row.day, row.channel): row.computed_at for row in plan_rows(plan)}
+    assert {key: at for key, at in after.items() if key[0] < TODAY} == {
+        key: at for key, at in before.items() if key[0] < TODAY
+    }
+    assert after[(TODAY, "")] > before[(TODAY, "")]
 
 
-def test_a_week_range_is_replaced_and_weeks_after_the_last_are_dropped(plan, actuals):
+def test_a_range_is_replaced_and_days_after_the_last_are_dropped(plan, actuals):
     # Given a summary through the 13th (spend of the 13th counted)
-    marketing_summary_refresh(plan=plan, since=plan.period_start, last=date(2026, 12, 13))
-    assert stored(plan)[(WEEK_2, SITE)][3] == Decimal("700.25")
+    marketing_summary_refresh(plan=plan, since=plan.period_start, last=dec(13))
+    assert stored(plan)[(dec(13), SITE)][3] == Decimal("700.25")
 
     # When the range from the 8th to the 10th is refreshed
-    written = marketing_summary_refresh(plan=plan, since=date(2026, 12, 8), last=TODAY)
+    written = marketing_summary_refresh(plan=plan, since=dec(8), last=TODAY)
 
-    # Then the whole of week 2 is recomputed through the 10th; week 1 is untouched
-    assert written == 3
+    # Then those days are recomputed and the days after the 10th dropped
+    assert written == 5  # a row a day (the call of no lead in the 10th's), Яндекс, Сайт
     assert stored(plan) == EXPECTED
 
 
 def test_many_non_target_reasons_keep_the_most_frequent(plan, funnel):
-    # Given more distinct reasons in a week than a row keeps, the last of them three times
+    # Given more distinct reasons in a day than a row keeps, the last of them three times
     for n in range(MAX_REASONS + 5):
         make_lead(funnel, moscow(2), YANDEX, False, f"reason {n:02d}")
-    make_lead(funnel, moscow(3), YANDEX, False, "reason 24")
-    make_lead(funnel, moscow(3), YANDEX, False, "reason 24")
+    make_lead(funnel, moscow(2, 15), YANDEX, False, "reason 24")
+    make_lead(funnel, moscow(2, 16), YANDEX, False, "reason 24")
 
     # When the summary is refreshed
     marketing_summary_refresh(plan=plan, since=plan.period_start, last=TODAY)
 
     # Then the row keeps MAX_REASONS of them: the most frequent, then the first by text; the
     # leads are all counted (the rest are "other reasons" on the page)
-    row = plan_rows(plan).get(week_start=WEEK_1, channel=YANDEX)
+    row = plan_rows(plan).get(day=dec(2), channel=YANDEX)
     assert row.reasons == {"reason 24": 3} | {f"reason {n:02d}": 1 for n in range(MAX_REASONS - 1)}
     assert row.non_target_leads == MAX_REASONS + 7
 
@@ -408,7 +420,7 @@ def test_the_query_count_does_not_grow_with_the_data(
         response = page(client)
     assert response.context["figures"].totals["leads"] == 68
     assert Lead.objects.count() > 60
-    assert MarketingWeek.objects.filter(plan=computed).count() > 10
+    assert MarketingDay.objects.filter(plan=computed).count() > 20
 
 
 def test_a_plan_without_a_budget_says_so(client_for, marketer, organization, funnel, actuals):
