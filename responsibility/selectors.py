@@ -190,8 +190,9 @@ def latest_statuses(
     )
     if day is None:
         return None, {}
-    rows = snapshots.filter(Q(owner__isnull=True) | Q(owner__isnull=False), day=day)
-    rows = rows.values_list("metric_id", "owner_id", "status")
+    rows = snapshots.filter(Q(owner__isnull=True) | Q(owner__isnull=False), day=day).values_list(
+        "metric_id", "owner_id", "status"
+    )
     return day, {(metric_id, owner_id): status for metric_id, owner_id, status in rows}
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from metrics.models import PerformanceStatus, PlanMetric
 from responsibility import services
 from responsibility.charts import STATUS_COLOURS, pie_sunburst
-from responsibility.forms import AssignForm, SplitForm, split_candidates
+from responsibility.forms import AssignForm, SplitForm
 from responsibility.models import Responsibility
 from responsibility.selectors import NOT_COMPUTED, pie_page_tree
 from salesplan.access import access_object, access_plan, may_edit_plan, require_membership
@@ -131,9 +131,10 @@ def _split_groups(form: SplitForm) -> list[dict[str, Any]]:
     return sorted(groups.values(), key=lambda g: (g["team"] is None, g["name"] or ""))
 
 
-def _split_forms(plan: SalesPlan, tree: dict[str, Any]) -> dict[int, dict[str, Any]]:
+def _split_forms(
+    plan: SalesPlan, tree: dict[str, Any], salespeople: list[Membership]
+) -> dict[int, dict[str, Any]]:
     """Each split-able metric's form (the head of sales' cut) with its fields by team."""
-    salespeople = split_candidates(plan)
     forms = {}
     for owner in tree["owners"]:
         for metric in owner["metrics"]:
@@ -172,11 +173,19 @@ def _with_page_parts(request: HttpRequest, plan: SalesPlan, context: dict[str, A
     """The chart and, for an editor, the forms (built only when the page is rendered)."""
     tree = context["tree"]
     editable = may_edit_plan(require_membership(request), plan)
+    assign_form = AssignForm(initial={"pie_version": plan.pie_version}, plan=plan)
+    split_forms = {}
+    if editable:
+        # One read of the people for every menu and form: the owner menus iterate this same
+        # (now evaluated) queryset, the split forms take its salespeople.
+        members = list(assign_form.fields["owner"].queryset)
+        salespeople = [member for member in members if member.role == Role.SALESPERSON]
+        split_forms = _split_forms(plan, tree, salespeople)
     context |= {
         "editable": editable,
         "figure": pie_sunburst(tree, dict(Role.choices), context["status_labels"]),
-        "assign_form": AssignForm(initial={"pie_version": plan.pie_version}, plan=plan),
-        "split_forms": _split_forms(plan, tree) if editable else {},
+        "assign_form": assign_form,
+        "split_forms": split_forms,
     }
 
 

@@ -344,3 +344,15 @@ def test_the_statuses_are_read_through_the_snapshots_indexes(client_for, team, p
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan on metrics_performancesnapshot" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"export": "pdf", "table": "metrics"}, {"export": "csv", "table": "nope"}, {"export": "csv"}],
+)
+def test_an_export_the_page_does_not_offer_renders_the_page(client_for, team, plan_id, query):
+    response = get_page(client_for(team["head"]), plan_id, **query)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    # and its links are the valid ones
+    assert "export=xlsx&amp;table=metrics" in response.content.decode()
