@@ -43,7 +43,7 @@ def test_the_hint_names_the_key_stage_by_default(head_client, plan):
     response = head_client.get(f"/plans/{plan.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     # then the hint under the conversion lever speaks of the key stage's 40 %
     hint = response.context["what_if_form"].conversion_hint()
-    assert hint == "+5 pp turns 40 % into 45 % (Meeting held → Paid)."
+    assert hint == "+5 pp turns 40% into 45% (Meeting held → Paid)."
     assert hint in _text(response)
 
 
@@ -54,7 +54,7 @@ def test_choosing_a_stage_fetches_its_hint(head_client, plan):
     content = response.content.decode()
     assert response.status_code == 200
     assert content.strip().startswith("<small") and 'id="what-if-hint"' in content
-    assert _text(response).strip() == "+5 pp turns 60 % into 65 % (Lead → Target lead)."
+    assert _text(response).strip() == "+5 pp turns 60% into 65% (Lead → Target lead)."
     assert response.context.get("what_if") is None
 
 
@@ -62,7 +62,7 @@ def test_a_typed_change_shows_where_the_conversion_lands(head_client, plan):
     response = _what_if(
         head_client, plan, {"stage": "Target lead", "conversion_pp": "-5", "hint": "1"}
     )
-    assert _text(response).strip() == "Target lead → Meeting scheduled: 25 % becomes 20 %."
+    assert _text(response).strip() == "Target lead → Meeting scheduled: 25% becomes 20%."
 
 
 def test_a_conversion_near_100_percent_takes_an_example_below(head_client, plan, funnel):
@@ -70,7 +70,7 @@ def test_a_conversion_near_100_percent_takes_an_example_below(head_client, plan,
     funnel.stages.filter(name="Lead").update(conversion="0.97")
     plan = SalesPlan.objects.get(pk=plan.pk)
     response = _what_if(head_client, plan, {"stage": "Lead", "hint": "1"})
-    assert _text(response).strip() == "−5 pp turns 97 % into 92 % (Lead → Target lead)."
+    assert _text(response).strip() == "−5 pp turns 97% into 92% (Lead → Target lead)."
 
 
 def test_without_javascript_the_hint_follows_the_submitted_stage(head_client, plan):
@@ -79,7 +79,7 @@ def test_without_javascript_the_hint_follows_the_submitted_stage(head_client, pl
     # then the page comes back whole, the hint speaks of Lead, and the plan moved:
     # 252 target leads at 70 % → 360 leads (⌈252 / 0.7⌉)
     assert "<html" in response.content.decode()
-    assert "Lead → Target lead: 60 % becomes 70 %." in _text(response)
+    assert "Lead → Target lead: 60% becomes 70%." in _text(response)
     rows = {row["label"]: row for row in response.context["what_if"]["diff"]}
     assert (rows["Lead"]["before"], rows["Lead"]["after"], rows["Lead"]["delta"]) == (
         420,

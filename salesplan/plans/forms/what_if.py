@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salesplan.errors import translate_errors
 from salesplan.fields import HUNDRED, LocalizedDecimalField, MoneyField, normalize_number
-from salesplan.fields import percent_text as percent
-from salesplan.formatting import format_money
+from salesplan.formatting import NBSP, format_decimal, format_money
 from salesplan.planning import PlanInput, PlanInputError, StageInput
 
 # The example change the hint shows before a change is typed (percentage points).
@@ -149,3 +148,11 @@ class WhatIfForm(forms.Form):
             else:
                 field = None
             self.add_error(field, list(texts))
+
+
+def percent(fraction: Decimal) -> str:
+    """A conversion as people read it: 40 %, 42,5 % (no trailing zeros; the no-break space of
+    the pages before the sign in Russian, none in English)."""
+    language = get_language() or "ru"
+    text = format_decimal(fraction * HUNDRED, language, 2)
+    return f"{text}%" if language.startswith("en") else f"{text}{NBSP}%"
