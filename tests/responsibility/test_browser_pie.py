@@ -22,5 +22,7 @@ def test_pie_page_draws_the_sunburst_and_reassigns(page, live_server, team, plan
     row = page.locator("tr[data-metric=cost_per_lead] select[name=owner]")
     row.select_option(str(team["head"].pk))
     page.wait_for_selector("li[data-code=role_mismatch]")
+    # and the swapped-in pie is drawn again (static/js/charts.js after the htmx swap)
+    page.wait_for_selector("#pie-chart .sunburstlayer path")
     owner_id = Responsibility.objects.get(plan_id=plan_id, metric__key="cost_per_lead").owner_id
     assert owner_id == team["head"].pk
