@@ -395,7 +395,6 @@ def plan_what_if(request: HttpRequest, pk: int) -> HttpResponse:
                 "diff": diff_rows(outcome.diff),
                 "people": whatif.people_changes(outcome),
                 "headline": [stage.name for stage in after["headline_stages"]],
-                "team_changed": form.changes_team(),
             }
     context = {"plan": plan, "what_if_form": form, "what_if": result}
     if _is_htmx(request):

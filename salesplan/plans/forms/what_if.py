@@ -128,10 +128,6 @@ class WhatIfForm(forms.Form):
             levers["remove_members"] = list(data["remove_members"])
         return levers
 
-    def changes_team(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return bool(data.get("add_salesperson") or data.get("remove_members"))
-
     def add_engine_errors(self, error: PlanInputError) -> None:
         """Engine errors of the changed plan, next to the lever that caused them."""
         for key, texts in translate_errors(error.errors).items():
