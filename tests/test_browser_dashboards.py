@@ -144,6 +144,16 @@ def test_each_role_lands_on_its_home(page, live_server, computed, everyone, role
     overflow, wide = sideways_overflow(page)
     assert overflow <= 0, wide
 
+    # and the English page, for the README (docs/screenshots/ are copies of these)
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+    )
+    page.set_viewport_size(DESKTOP)
+    page.reload()
+    page.wait_for_load_state()
+    assert page.locator("text=Sign out").count() == 1
+    screenshot(page, f"home-{role}-en", full_page=False)
+
 
 # --- the worked plan ----------------------------------------------------------------------------
 
