@@ -10,6 +10,7 @@ deals of 50 000 ₽ are paid, so plan to date = 1 000 000 × 11 / 22 = 500 000 �
 
 import csv
 import io
+import random
 from decimal import Decimal
 from unittest import mock
 
@@ -19,7 +20,9 @@ from django.test.utils import CaptureQueriesContext
 
 from metrics.models import PerformanceSnapshot
 from responsibility.models import Responsibility
+from responsibility.rules import Assignment, MetricView, OwnerView, Pie, check_pie
 from responsibility.selectors import pie_tree
+from salesplan.dashboards.roles_data import IndexedPie
 from salesplan.models import Role, Team
 from salesplan.plans.performance import plan_performance_refresh
 from tests.factories import FunnelFactory, MembershipFactory, OrganizationFactory, PlanFactory
@@ -169,3 +172,44 @@ def test_the_queries_do_not_grow_with_the_plans(
     with CaptureQueriesContext(connection) as three:
         _get(client)
     assert len(three.captured_queries) == len(one.captured_queries)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_indexed_pie_finds_what_the_pie_finds(seed):
+    # given a random pie: owners of every role, metrics of every category, split and unsplit,
+    # some metrics with two owners, some with none, splits that do not add up
+    pick = random.Random(seed)
+    kinds = ["stage_volume", "leads", "revenue", "new_clients", "cost_per_lead", "average_check"]
+    metrics = tuple(
+        MetricView(
+            key=f"m{i}",
+            name=f"metric {i}",
+            kind=pick.choice(kinds),
+            category=pick.choice(["sales", "marketing", "management"]),
+            controllable=pick.random() < 0.9,
+        )
+        for i in range(12)
+    )
+    roles = ["salesperson", "head_of_sales", "marketer", "owner"]
+    owners = tuple(
+        OwnerView(
+            key=f"o{j}",
+            name=f"person {j}",
+            role=pick.choice(roles),
+            salesperson_kind=pick.choice(["hunter", "farmer", ""]),
+        )
+        for j in range(15)
+    )
+    assignments = []
+    for metric in metrics[:10]:
+        for top in range(pick.choice([1, 1, 2])):
+            key = f"{metric.key}/{top}"
+            assignments.append(Assignment(key, metric.key, pick.choice(owners).key))
+            for child in range(pick.randrange(4)):
+                share = Decimal(pick.choice(["0.25", "0.5", "0.3"]))
+                assignments.append(
+                    Assignment(f"{key}/{child}", metric.key, owners[child].key, share, key)
+                )
+    fields = {"metrics": metrics, "owners": owners, "assignments": tuple(assignments)}
+    # then the indexed pie (the roll-up's) gives exactly the pie page's findings
+    assert check_pie(IndexedPie(**fields)) == check_pie(Pie(**fields))
