@@ -54,6 +54,12 @@ class PerformanceStatus(models.TextChoices):
     NOT_ASSESSED = "not_assessed", _("Not assessed")
 
 
+# The snapshots' two partial unique indexes (the department's rows, owner NULL, and the
+# people's) serve a read by plan and day only when the read names both halves: PostgreSQL then
+# ORs the two indexes instead of scanning every plan's rows. `.filter(EVERY_OWNER, plan=…)`.
+EVERY_OWNER = models.Q(owner__isnull=True) | models.Q(owner__isnull=False)
+
+
 class PerformanceSnapshot(models.Model):
     """Plan vs fact of one plan metric for one owner on one day, as the recompute job
     (salesplan.plans.performance) stored it; pages and the API read these, never the actuals.

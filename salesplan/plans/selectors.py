@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from funnel.models import Stage
-from metrics.models import GapShare, PerformanceSnapshot, PlanMetric, Slip
+from metrics.models import EVERY_OWNER, GapShare, PerformanceSnapshot, PlanMetric, Slip
 from responsibility.models import Responsibility
 from salesplan.access import plans_queryset, scoped, visible
 from salesplan.models import (
@@ -196,13 +196,14 @@ def plan_performance(plan: SalesPlan, day: date | None = None) -> dict[str, Any]
     snapshots = PerformanceSnapshot.objects.filter(plan=plan)
     if day is None:
         day = (
-            snapshots.filter(day__lte=timezone.localdate())
+            # Every row of a day is written at once: the department's say which days there are.
+            snapshots.filter(owner__isnull=True, day__lte=timezone.localdate())
             .order_by("-day")
             .values_list("day", flat=True)
             .first()
         )
     rows = (
-        snapshots.filter(day=day)
+        snapshots.filter(EVERY_OWNER, day=day)
         .select_related("metric", "owner__user")
         .order_by("metric_id", "owner_id")
         if day is not None

@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Max, Min, Q
 
-from metrics.models import PerformanceSnapshot, PerformanceStatus, Slip
+from metrics.models import EVERY_OWNER, PerformanceSnapshot, PerformanceStatus, Slip
 from salesplan.models import SalesPlan
 from salesplan.notifications.services import slip_opened_notify
 from salesplan.plans.selectors import gap_split, top_owners
@@ -45,7 +45,7 @@ class _Row:
 def _rows_of(plan: SalesPlan, day: date) -> list[_Row]:
     top = {metric_id: owners[0][0] for metric_id, owners in top_owners(plan).items()}
     rows = []
-    snapshots = PerformanceSnapshot.objects.filter(plan=plan, day=day).values_list(
+    snapshots = PerformanceSnapshot.objects.filter(EVERY_OWNER, plan=plan, day=day).values_list(
         "metric_id", "owner_id", "status", "gap", "gap_pct"
     )
     for metric_id, owner_id, status, gap, gap_pct in snapshots:
@@ -89,7 +89,10 @@ def _since(plan: SalesPlan, day: date, rows: Iterable[_Row]) -> dict[tuple, date
     yesterday = {
         (metric_id, owner_id): status
         for metric_id, owner_id, status in PerformanceSnapshot.objects.filter(
-            plan=plan, day=day - timedelta(days=1), metric_id__in={m for m, _ in wanted}
+            EVERY_OWNER,
+            plan=plan,
+            day=day - timedelta(days=1),
+            metric_id__in={m for m, _ in wanted},
         ).values_list("metric_id", "owner_id", "status")
     }
     since = {key: day for key in wanted if yesterday.get(key) != PerformanceStatus.SLIPPED}
