@@ -26,9 +26,11 @@ remainder); the target leads earn 32,83 ₽ more than was spent.
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import plotly.graph_objects as go
 import pytest
 from openpyxl import load_workbook
 
@@ -439,3 +441,17 @@ def test_a_plan_without_a_budget_says_so(client_for, marketer, organization, fun
     assert figures.totals["owed"] is None
     assert all(row["owed"] is None for row in figures.channels)
     assert 'data-kpi="owed"' not in response.content.decode()
+
+
+def test_the_charts_are_valid_plotly_figures(client_for, marketer, computed):
+    # When the page is opened
+    charts = page(client_for(marketer)).context["charts"]
+
+    # Then each of its four charts is a figure Plotly accepts (it validates every property),
+    # in plain JSON
+    assert set(charts) == {"weeks", "channels", "spend", "reasons"}
+    for chart in charts.values():
+        go.Figure(chart)
+        json.dumps(chart)
+    assert charts["weeks"]["data"][1]["y"][:2] == [5, 3]
+    assert charts["spend"]["data"][1]["y"][:2] == [1300.5, 3300.5]
