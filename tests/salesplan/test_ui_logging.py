@@ -56,6 +56,8 @@ def test_a_page_of_another_role_is_logged_once(client_for, make_member, caplog):
     assert record.levelno == logging.WARNING
     assert record.getMessage() == "Forbidden (Permission denied): /imports/"
     assert record.exc_info is None
+    # and the page says why and leads back home
+    assert '<a href="/">' in response.content.decode()
 
 
 def test_a_server_error_keeps_its_traceback(caplog):
