@@ -2,6 +2,7 @@
 spreadsheet can sum (XLSX and CSV through `export_response`). The templates keep their own
 markup (badges, links); these carry the same rows."""
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,9 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from salesplan.tables import Column, Table
 
+# Characters a worksheet's title may not hold (openpyxl refuses them); a plan's name may.
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
+
 
 def _titled(plan: Any, title: Any) -> str:
-    return f"{plan.name} · {title}" if plan is not None else str(title)
+    """The file's and the sheet's title: the plan's name and the table's."""
+    text = f"{plan.name} · {title}" if plan is not None else str(title)
+    return SHEET_TITLE_FORBIDDEN.sub(" ", text)
 
 
 def plans_table(rows: Iterable[dict[str, Any]]) -> Table:
@@ -343,4 +349,44 @@ def slips_table(slips: Iterable[dict[str, Any]], plan: Any = None) -> Table:
             }
             for item in slips
         ],
+    )
+
+
+def what_if_people_table(
+    people: Iterable[dict[str, Any]], before_label: str, after_label: str, plan: Any = None
+) -> Table:
+    """Each salesperson's share and every stage's volume now and with the levers pulled
+    (salesplan.plans.whatif.people_changes): a row per person and stage."""
+    rows = []
+    for person in people:
+        rows.append(
+            {
+                "person": person["name"],
+                "figure": str(_("Share")),
+                "before": person["share_before"],
+                "after": person["share_after"],
+                "delta": None,
+            }
+        )
+        for stage in person["stages"]:
+            rows.append(
+                {
+                    "person": person["name"],
+                    "figure": stage["name"],
+                    "before": stage["before"],
+                    "after": stage["after"],
+                    "delta": stage["delta"],
+                }
+            )
+    return Table(
+        name="what-if-people",
+        title=_titled(plan, _("Each salesperson: now → what if")),
+        columns=[
+            Column("person", _("Salesperson")),
+            Column("figure", _("Output")),
+            Column("before", before_label, "number"),
+            Column("after", after_label, "number"),
+            Column("delta", _("Difference"), "number"),
+        ],
+        rows=rows,
     )

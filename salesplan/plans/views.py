@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -41,7 +42,7 @@ from salesplan.plans.presentation import (
     version_rows,
 )
 from salesplan.selectors import calendar_for
-from salesplan.tables import export_response
+from salesplan.tables import EXPORT_FORMATS, export_response
 
 PLANS_PER_PAGE = 25  # a year of monthly plans for two funnels fits on one page
 # The plan's page lists its latest versions (every save is one: a plan saved daily would
@@ -365,7 +366,67 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     prepared = _detail_tables(plan)
     if response := export_response(request, *_tables_of(prepared[0])):
         return response
+    if _asks_what_if_export(request) and may_create_plans(member) and prepared[1].inputs:
+        # A what-if's tables: its levers are in the address (the result's download links).
+        form = _what_if_form(plan, prepared[1].inputs, request.GET)
+        result = _what_if_result(plan, form)
+        if result and (response := export_response(request, *result["tables"])):
+            return response
     return render(request, "plans/detail.html", _detail_context(member, plan, prepared))
+
+
+WHAT_IF_TABLES = ("what-if", "what-if-people")
+
+
+def _asks_what_if_export(request: HttpRequest) -> bool:
+    return request.GET.get("table") in WHAT_IF_TABLES and "export" in request.GET
+
+
+def _what_if_result(plan: SalesPlan, form: WhatIfForm) -> dict[str, Any] | None:
+    """The plan with the form's levers pulled, laid out with its tables; None (and the
+    errors on the form) when a lever is wrong."""
+    if not form.is_valid():
+        return None
+    try:
+        outcome = whatif.plan_what_if(plan=plan, levers=form.levers())
+    except PlanInputError as error:
+        form.add_engine_errors(error)
+        return None
+    after = present(outcome.after)
+    diff = diff_rows(outcome.diff)
+    people = whatif.people_changes(outcome)
+    before_label, after_label = gettext("Now"), gettext("What if")
+    return {
+        "view": after,
+        "diff": diff,
+        "people": people,
+        "headline": [stage.name for stage in after["headline_stages"]],
+        "tables": [
+            exports.diff_table(diff, before_label, after_label, name="what-if", plan=plan),
+            exports.what_if_people_table(people, before_label, after_label, plan),
+        ],
+    }
+
+
+def _what_if_links(plan: SalesPlan, form: WhatIfForm, tables: list[Any]) -> dict[str, Any]:
+    """Each what-if table's XLSX and CSV links: the plan's address with the levers sent (the
+    what-if itself is a POST, its downloads are GETs of the same levers)."""
+    query = form.data.copy()
+    for name in ("csrfmiddlewaretoken", "hint"):
+        query.pop(name, None)
+    links = {}
+    for table in tables:
+        formats = []
+        for format_ in EXPORT_FORMATS:
+            query["export"], query["table"] = format_, table.name
+            formats.append(
+                {
+                    "format": format_.upper(),
+                    "url": f"{reverse('plan_detail', args=[plan.pk])}?{query.urlencode()}",
+                }
+            )
+        links[table.name.replace("-", "_")] = {"links": formats, "table": table}
+    return links
 
 
 @require_POST
@@ -382,20 +443,9 @@ def plan_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     if _is_htmx(request) and request.POST.get("hint"):
         # The stage or the change was picked: only the hint under them (htmx), nothing run.
         return render(request, "plans/_what_if_hint.html", {"what_if_form": form})
-    result = None
-    if form.is_valid():
-        try:
-            outcome = whatif.plan_what_if(plan=plan, levers=form.levers())
-        except PlanInputError as error:
-            form.add_engine_errors(error)
-        else:
-            after = present(outcome.after)
-            result = {
-                "view": after,
-                "diff": diff_rows(outcome.diff),
-                "people": whatif.people_changes(outcome),
-                "headline": [stage.name for stage in after["headline_stages"]],
-            }
+    result = _what_if_result(plan, form)
+    if result:
+        result["exports"] = _what_if_links(plan, form, result["tables"])
     context = {"plan": plan, "what_if_form": form, "what_if": result}
     if _is_htmx(request):
         return render(request, "plans/_what_if.html", context)

@@ -191,3 +191,11 @@ def test_the_plan_page_lists_the_latest_versions_at_a_constant_cost(head_client,
     )
     assert response.context["older_versions"] == 30 - VERSIONS_ON_PAGE
     assert _queries(head_client, url) == one_version
+
+
+def test_a_plan_name_a_sheet_title_may_not_hold_still_exports(head_client, plan):
+    # given a name with the characters Excel refuses in a sheet's title
+    plan.name = "Q1/2027: [план]?"
+    plan.save(update_fields=["name"])
+    rows = _xlsx(_get(head_client, f"/plans/{plan.pk}/?export=xlsx&table=stages"))
+    assert rows[1][0] == "Lead"

@@ -6,11 +6,14 @@ The plan is the worked example of DOMAIN section 1 (tests/worked_example.py) spl
 between Anna and Boris (tests/salesplan/plan_vs_fact.py); the numbers below are worked out by
 hand from it."""
 
+import csv
 import html
+import io
 import re
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from salesplan.models import Role, SalesPlan
 from tests.salesplan.plan_vs_fact import _no_queued_marks  # noqa: F401
@@ -179,3 +182,48 @@ def test_the_form_labels_every_lever(head_client, plan):
     panel = panel[: panel.index("</form>")]
     for match in re.finditer(r'<(?:input|select)[^>]*\bid="([^"]+)"', panel):
         assert f'for="{match.group(1)}"' in panel, match.group(1)
+
+
+# --- the what-if's tables download -----------------------------------------------------------
+
+
+def _link(response, table: str, format_: str = "csv") -> str:
+    """The result's download link of a table (as the page shows it)."""
+    content = html.unescape(response.content.decode())
+    match = re.search(rf'href="([^"]*export={format_}[^"]*table={table}(?:&[^"]*)?)"', content)
+    assert match, f"no {format_} link of {table}"
+    return match.group(1)
+
+
+def test_the_what_if_tables_download_with_the_levers(head_client, plan, team):
+    # given a what-if: leads at 600 ₽ and Boris off the plan
+    boris = team["boris"]
+    response = _what_if(
+        head_client, plan, {"cost_per_lead": "600", "remove_members": [str(boris.pk)]}
+    )
+    # when its diff is downloaded through the link beside it
+    link = _link(response, "what-if")
+    assert "csrfmiddlewaretoken" not in link
+    download = head_client.get(link, HTTP_ACCEPT_LANGUAGE="en")
+    assert download["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    # then it holds the same levers' outputs: 420 × 600 ₽
+    assert rows[0] == ["Output", "Now", "What if", "Difference"]
+    budget = next(row for row in rows if row[0] == "Marketing budget")
+    assert [Decimal(value) for value in budget[1:]] == [210000, 252000, 42000]
+    # and each person's table: Anna 12 → 20 deals, Boris 8 → none
+    people = head_client.get(_link(response, "what-if-people", "xlsx"), HTTP_ACCEPT_LANGUAGE="en")
+    sheet = load_workbook(io.BytesIO(people.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert [team["anna"].display_name, "Paid", 12, 20, 8] in values
+    assert [boris.display_name, "Paid", 8, None, -8] in values
+    assert not SalesPlan.objects.filter(pk=plan.pk, version__gt=1).exists()
+
+
+def test_a_what_if_download_is_for_those_who_may_plan(client_for, plan, team):
+    # a salesperson with a crafted address gets the plan's page, not a what-if
+    response = client_for(team["anna"]).get(
+        f"/plans/{plan.pk}/?cost_per_lead=600&export=csv&table=what-if"
+    )
+    assert response.status_code == 200
+    assert "<html" in response.content.decode()
