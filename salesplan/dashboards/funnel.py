@@ -62,6 +62,11 @@ LEAD_COLUMNS = (
     Column("responsible", gettext_lazy("Responsible")),
     Column("reached_at", gettext_lazy("Reached the stage"), "date"),
 )
+PAYMENT_COLUMNS = (
+    *LEAD_COLUMNS[:4],
+    Column("amount", gettext_lazy("Amount"), "money"),
+    Column("paid_at", gettext_lazy("Paid at"), "date"),
+)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -124,7 +129,8 @@ def _people_rows(
             continue
         if member.role == Role.SALESPERSON and owner["id"] != member.pk:
             continue
-        url = _leads_url(plan, row["key"], day, owner["id"]) if row["key"] in stage_keys else ""
+        drills = row["key"] in stage_keys or row["key"] in funnel_data.PAYMENT_KINDS
+        url = _leads_url(plan, row["key"], day, owner["id"]) if drills else ""
         out.append(
             _tracked(row)
             | {"person": owner["name"], "person_id": owner["id"], "url": url}
@@ -180,7 +186,9 @@ def _figures(member: Membership, plan: SalesPlan, day: date) -> tuple[dict[str, 
     context: dict[str, Any] = {
         "day": day,
         "computed_at": figures["computed_at"],
-        "revenue": _tracked(revenue) if revenue else None,
+        "revenue": _tracked(revenue) | {"url": _leads_url(plan, "revenue", day)}
+        if revenue
+        else None,
         "stages": stages,
         "burn_up": burn_up,
         "people": people,
@@ -280,6 +288,19 @@ def _dashboard_url(plan: SalesPlan) -> str:
     return f"{reverse('dashboard')}?{urlencode(query)}"
 
 
+def _payment_row(payment: Any) -> dict[str, Any]:
+    lead = payment.lead
+    responsible = lead.responsible.display_name if lead.responsible else lead.responsible_name
+    return {
+        "name": lead.name or lead.external_id,
+        "external_id": lead.external_id,
+        "company": lead.company,
+        "responsible": responsible,
+        "amount": payment.amount,
+        "paid_at": payment.paid_at,
+    }
+
+
 def _lead_row(event: Any) -> dict[str, Any]:
     lead = event.lead
     responsible = lead.responsible.display_name if lead.responsible else lead.responsible_name
@@ -296,49 +317,54 @@ def _lead_row(event: Any) -> dict[str, Any]:
 def dashboard_leads(request: HttpRequest) -> HttpResponse:
     """The leads behind a dashboard cell: ?plan=<id>&metric=<key> (or &stage=<position>)
     [&member=<id>][&day=YYYY-MM-DD][&page=N]: the leads that reached the stage from the plan's
-    start to the day, a member's personal slice with `member`; 50 a page."""
+    start to the day (for revenue: the payments), a member's personal slice with `member`;
+    50 a page."""
     member = require_membership(request)
     plan = access_plan(member, request.GET.get("plan"))
     today = funnel_data.today_for(member.organization)
     shape = funnel_data.plan_shape(plan)
-    notes = []
-    position = _position(shape, request.GET.get("metric"), request.GET.get("stage"))
+    key = (request.GET.get("metric") or "").strip()
+    position = _position(shape, key, request.GET.get("stage"))
     day, day_note = _leads_day(plan, request.GET.get("day"), today)
     person, person_note = _leads_member(member, request.GET.get("member"))
-    notes += [note for note in (day_note, person_note) if note]
     stage_name = dict(shape.stages).get(position) if position is not None else None
     context: dict[str, Any] = {
         "plan": plan,
         "day": day,
         "person": person,
-        "stage_name": stage_name,
-        "notes": notes,
+        "notes": [note for note in (day_note, person_note) if note],
         "back": _dashboard_url(plan),
     }
-    if stage_name is None:
+    scope = {
+        "viewer": member,
+        "plan": plan,
+        "start": plan.period_start,
+        "end": day,
+        "member_id": person.pk if person else None,
+    }
+    if key in funnel_data.PAYMENT_KINDS:
+        found: Any = funnel_data.payments(**scope)
+        heading = gettext("Payments behind the revenue")
+        columns, to_row = PAYMENT_COLUMNS, _payment_row
+    elif stage_name is not None:
+        found = funnel_data.stage_events(stage_id=shape.stage_ids[position], **scope)
+        heading = gettext("Leads that reached “%(stage)s”") % {"stage": stage_name}
+        columns, to_row = LEAD_COLUMNS, _lead_row
+    else:
         context["notes"].append(
             gettext("Pick a stage of the plan's funnel: the list shows the leads that reached it.")
         )
         return render(request, "dashboards/funnel_leads.html", context, status=400)
-    events = funnel_data.stage_events(
-        viewer=member,
-        plan=plan,
-        stage_id=shape.stage_ids[position],
-        start=plan.period_start,
-        end=day,
-        member_id=person.pk if person else None,
-    )
     if request.GET.get("export"):
-        rows = [_lead_row(event) for event in events[:MAX_EXPORTED_LEADS]]
+        rows = [to_row(item) for item in found[:MAX_EXPORTED_LEADS]]
         page = None
     else:
-        page = Paginator(events, LEADS_PER_PAGE).get_page(request.GET.get("page"))
-        rows = [_lead_row(event) for event in page]
-    title = gettext("Leads: %(stage)s") % {"stage": stage_name}
-    table = Table("leads", title, LEAD_COLUMNS, rows)
+        page = Paginator(found, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = [to_row(item) for item in page]
+    table = Table("leads", heading, columns, rows)
     if response := export_response(request, table):
         return response
-    context.update(table=table, page=page)
+    context.update(table=table, page=page, heading=heading, payments=columns is PAYMENT_COLUMNS)
     if page is not None and page.has_previous():
         context["previous_query"] = query_with(request, page=page.previous_page_number())
     if page is not None and page.has_next():

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from funnel.models import Lead, Stage, StageEvent
+from funnel.models import Lead, Payment, Stage, StageEvent
 from metrics.models import PerformanceSnapshot, PlanMetric
 from salesplan.access import led_team_ids, plans_queryset, scoped, sees_only_own_leads, visible
 from salesplan.models import Membership, Organization, Role, SalesPlan, Team
@@ -28,6 +28,8 @@ MAX_PLANS = 50
 # Metrics whose figure counts the leads that reached one stage (metrics.performance): these
 # cells drill down to their leads.
 STAGE_KINDS = ("leads", "target_leads", "stage_volume")
+# Metrics whose figure sums payments (metrics.actuals): these cells drill down to them.
+PAYMENT_KINDS = ("revenue",)
 # The salesperson table's key metrics, in this order (a person's slice of the pie).
 KEY_KINDS = (
     "revenue",
@@ -302,3 +304,34 @@ def stage_events(
     return events.select_related("lead__responsible__user", "member__user").order_by(
         "reached_at", "id"
     )
+
+
+def personal_payments(member_id: int) -> Q:
+    """The payments that count for a member's personal slice (metrics.actuals): the credited
+    member, else the lead's responsible; never a head of sales' deal."""
+    return (
+        Q(credited_member_id=member_id)
+        | Q(credited_member__isnull=True, lead__responsible_id=member_id)
+    ) & ~Q(lead__responsible__role=Role.HEAD_OF_SALES)
+
+
+def payments(
+    *,
+    viewer: Membership,
+    plan: SalesPlan,
+    start: date,
+    end: date,
+    member_id: int | None,
+) -> QuerySet[Payment]:
+    """The payments of the plan's funnel from `start` to `end` (local days): the revenue to
+    date on `end`, a member's personal slice of it with `member_id`; scoped and limited to the
+    leads the viewer's role shows, as `stage_events`. The caller paginates it."""
+    since, until = _day_bounds(start, end, ZoneInfo(plan.organization.time_zone))
+    rows = scoped(Payment, viewer.organization).filter(
+        lead__funnel_id=plan.funnel_id, paid_at__gte=since, paid_at__lt=until
+    )
+    if sees_only_own_leads(viewer):
+        rows = rows.filter(lead__in=visible(viewer, Lead).values("pk"))
+    if member_id is not None:
+        rows = rows.filter(personal_payments(member_id))
+    return rows.select_related("lead__responsible__user").order_by("paid_at", "id")

@@ -383,6 +383,30 @@ def test_the_stage_cell_lists_exactly_its_leads(client_for, computed, team):
     )
 
 
+def test_the_revenue_drills_down_to_its_payments(client_for, computed, team):
+    client = client_for(team["head"])
+    # the revenue actual on the dashboard links to its payments
+    dashboard = client.get(DASHBOARD).content.decode()
+    link = f"/dashboard/leads/?plan={computed.pk}&amp;metric=revenue&amp;day=2026-12-15"
+    assert link in block(dashboard, "funnel-kpis")
+    # the department's: the 12 payments, 600,000 ₽ in all (the revenue actual to date)
+    response = client.get(f"{LEADS}?plan={computed.pk}&metric=revenue&day={DAY}")
+    assert response.status_code == 200
+    rows = response.context["table"].rows
+    assert sorted(row["external_id"] for row in rows) == sorted(ANNAS + BORIS + HEADS)
+    assert sum(row["amount"] for row in rows) == Decimal(600_000)
+    # Boris's personal slice: his 4 payments, 200,000 ₽
+    response = client.get(
+        f"{LEADS}?plan={computed.pk}&metric=revenue&member={team['boris'].pk}&day={DAY}"
+    )
+    rows = response.context["table"].rows
+    assert sorted(row["external_id"] for row in rows) == sorted(BORIS)
+    assert sum(row["amount"] for row in rows) == Decimal(200_000)
+    # and Anna, a salesperson, sees only her own
+    response = client_for(team["anna"]).get(f"{LEADS}?plan={computed.pk}&metric=revenue")
+    assert sorted(row["external_id"] for row in response.context["table"].rows) == sorted(ANNAS)
+
+
 def test_the_drill_down_shows_nothing_of_another_organization(
     client_for, computed, team, make_member
 ):
@@ -430,7 +454,7 @@ def test_the_drill_down_pages_by_50_and_exports(client_for, organization, funnel
 @pytest.mark.parametrize(
     "query, status, words",
     [
-        ("metric=revenue", 400, "Pick a stage"),
+        ("metric=new_clients", 400, "Pick a stage"),
         ("metric=nonsense", 400, "Pick a stage"),
         ("stage=99", 400, "Pick a stage"),
         ("metric=leads&day=yesterday", 200, "is not a date"),
