@@ -5,40 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboards', '0001_marketing_week'),
-        ('salesplan', '0007_notifications'),
+        ("dashboards", "0001_marketing_week"),
+        ("salesplan", "0007_notifications"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MarketingDay',
+            name="MarketingDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('channel', models.CharField(blank=True, max_length=200, verbose_name='channel')),
-                ('leads', models.PositiveIntegerField(default=0, verbose_name='leads')),
-                ('target_leads', models.PositiveIntegerField(default=0, verbose_name='target leads')),
-                ('non_target_leads', models.PositiveIntegerField(default=0, verbose_name='non-target leads')),
-                ('spend', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='marketing spend')),
-                ('calls', models.PositiveIntegerField(default=0, verbose_name='calls')),
-                ('missed_calls', models.PositiveIntegerField(default=0, verbose_name='missed calls')),
-                ('reasons', models.JSONField(default=dict, verbose_name='non-target reasons')),
-                ('computed_at', models.DateTimeField(verbose_name='computed at')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='salesplan.organization')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='marketing_days', to='salesplan.salesplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("channel", models.CharField(blank=True, max_length=200, verbose_name="channel")),
+                ("leads", models.PositiveIntegerField(default=0, verbose_name="leads")),
+                (
+                    "target_leads",
+                    models.PositiveIntegerField(default=0, verbose_name="target leads"),
+                ),
+                (
+                    "non_target_leads",
+                    models.PositiveIntegerField(default=0, verbose_name="non-target leads"),
+                ),
+                (
+                    "spend",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="marketing spend"
+                    ),
+                ),
+                ("calls", models.PositiveIntegerField(default=0, verbose_name="calls")),
+                (
+                    "missed_calls",
+                    models.PositiveIntegerField(default=0, verbose_name="missed calls"),
+                ),
+                ("reasons", models.JSONField(default=dict, verbose_name="non-target reasons")),
+                ("computed_at", models.DateTimeField(verbose_name="computed at")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="salesplan.organization",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="marketing_days",
+                        to="salesplan.salesplan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'marketing day',
-                'verbose_name_plural': 'marketing days',
+                "verbose_name": "marketing day",
+                "verbose_name_plural": "marketing days",
             },
         ),
         migrations.DeleteModel(
-            name='MarketingWeek',
+            name="MarketingWeek",
         ),
         migrations.AddConstraint(
-            model_name='marketingday',
-            constraint=models.UniqueConstraint(fields=('plan', 'day', 'channel'), name='marketing_day_unique'),
+            model_name="marketingday",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "day", "channel"), name="marketing_day_unique"
+            ),
         ),
     ]
