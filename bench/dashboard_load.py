@@ -17,12 +17,13 @@ data set with its plans recomputed.
 - people: one signed-in user per role (the data set's owner, head of sales and first
   salesperson; a marketer and a viewer added), each with a session made in the database and,
   for the API, a token;
-- server: `gunicorn salesplan.wsgi` with 2 workers, DEBUG off, static files collected and
-  served by whitenoise, the API's per-user rate raised out of reach (one token makes every API
-  call here); Redis as its cache if `--redis-url` (default REDIS_URL) names one; its clock
-  moved back to 15 December 2025 (`django.utils.timezone.now` shifted by whole days), so each
-  page's default period is the data set's December, half gone;
-- load: locust as a library, `--clients` (16) closed-loop clients for `--seconds` (30), each
+- server: gunicorn serving salesplan.wsgi's application with 2 workers, DEBUG off, static
+  files collected and served by whitenoise, the API's per-user rate raised out of reach (one
+  token makes every API call here); Redis as its cache if `--redis-url` (default REDIS_URL)
+  names one; its clock moved back to 15 December 2025 (`django.utils.timezone.now` shifted
+  by whole days), so each page's default period is the data set's December, half gone;
+- load: locust as a library, `--clients` (16) closed-loop clients for `--seconds` (30), with
+  no pause between requests (`--think S`: a person's pause of S seconds on average), each
   request to a page chosen in turn, with the session of that page's role: the funnel
   dashboard (head of sales), the owner's roll-up (owner), the marketer page (marketer), the
   pie of December's plan (head of sales), its performance API (head of sales' token), and
@@ -332,7 +333,7 @@ def child_load(spec_path: str) -> None:
     """Run the load described in the JSON file; print one JSON line of every page's response
     times (ms) and its non-2xx answers."""
     import gevent
-    from locust import FastHttpUser, constant, events, task
+    from locust import FastHttpUser, between, constant, events, task
     from locust.env import Environment
 
     spec = json.loads(Path(spec_path).read_text())
@@ -343,7 +344,10 @@ def child_load(spec_path: str) -> None:
 
     class Client(FastHttpUser):
         host = spec["host"]
-        wait_time = constant(0)  # closed loop: the next request as soon as one answers
+        # Closed loop: the next request as soon as one answers, or after a person's pause
+        # (`--think` seconds on average, half to one and a half of it).
+        think = spec["think"]
+        wait_time = between(think / 2, think * 3 / 2) if think else constant(0)
 
         @task
         def next_page(self) -> None:
@@ -373,9 +377,18 @@ def child_load(spec_path: str) -> None:
     print(json.dumps({"seconds": elapsed, "times": times, "errors": errors}))
 
 
-def run_load(host: str, pages: list[list[Any]], clients: int, seconds: float) -> dict:
+def run_load(host: str, pages: list[list[Any]], clients: int, seconds: float, think: float) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
-        json.dump({"host": host, "pages": pages, "clients": clients, "seconds": seconds}, spec)
+        json.dump(
+            {
+                "host": host,
+                "pages": pages,
+                "clients": clients,
+                "seconds": seconds,
+                "think": think,
+            },
+            spec,
+        )
     try:
         output = subprocess.run(
             [sys.executable, __file__, "--child-load", spec.name],
@@ -453,6 +466,12 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="a client's pause between requests, seconds on average (default 0: none)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--recompute", action="store_true", help="recompute stored plans again")
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
@@ -485,6 +504,8 @@ def main() -> None:
         organization_id = create_dataset(url, args.leads)
     else:
         print(f"data set      reusing organization {organization_id} ({args.leads:,} leads)")
+    # The marketer before the plans: each new plan's default pie gives them their metrics.
+    members = people(organization_id)
     plans = [ensure_plan(organization_id)] + [
         month_plan(organization_id, month) for month in range(1, 13)
     ]
@@ -502,7 +523,6 @@ def main() -> None:
     if done:
         print(f"vacuum        {vacuum():.1f} s")
     december = plans[-1]
-    members = people(organization_id)
     cookies, token = sessions(members)
     print(
         "people        "
@@ -543,7 +563,7 @@ def main() -> None:
                 except urllib.error.HTTPError as error:
                     status = error.code
             print(f"warm-up       {name:<16} {path} → {status}")
-        result = run_load(host, load_pages, args.clients, args.seconds)
+        result = run_load(host, load_pages, args.clients, args.seconds, args.think)
     finally:
         stop_server(server)
 
@@ -551,7 +571,9 @@ def main() -> None:
     total = sum(len(t) for t in result["times"].values())
     errors = sum(sum(by.values()) for by in result["errors"].values())
     print(
-        f"load          {args.clients} clients × {seconds:.1f} s: {total:,} requests, "
+        f"load          {args.clients} clients × {seconds:.1f} s"
+        + (f" (pausing {args.think:g} s on average)" if args.think else " (no pause)")
+        + f": {total:,} requests, "
         f"{total / seconds:.1f} req/s, {errors:,} errors"
     )
     figures: dict[str, dict[str, Any]] = {}
@@ -613,6 +635,7 @@ def main() -> None:
                 "bench": "dashboard_load",
                 "leads": args.leads,
                 "clients": args.clients,
+                "think_s": args.think,
                 "seconds": round(seconds, 1),
                 "workers": args.workers,
                 "rps": round(total / seconds, 1),
