@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from metrics.catalog import CATALOG
 from metrics.models import PerformanceSnapshot, PlanMetric
 from responsibility.models import Responsibility
 from responsibility.rules import Assignment, MetricView, OwnerView, Pie, check_pie
+from salesplan.formatting import format_decimal, no_break
 from salesplan.models import Membership, Role, SalespersonKind, SalesPlan
 from salesplan.planning import Finding
 
@@ -84,10 +85,14 @@ def finding_payload(finding: Finding) -> dict[str, Any]:
     for name in ("kind", "wanted"):
         if params.get(name) in KIND_LABELS:
             params[name] = str(KIND_LABELS[params[name]]).lower()
+    language = get_language() or "ru"
+    for name in ("percent", "limit"):
+        if isinstance(params.get(name), int | float | Decimal):
+            params[name] = format_decimal(params[name], language)
     return {
         "code": finding.code,
         "severity": finding.severity,
-        "text": gettext(finding.message).format(**params),
+        "text": no_break(gettext(finding.message).format(**params)),
     }
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from salesplan.formatting import CURRENCY_SYMBOLS, format_number
+from salesplan.formatting import CURRENCY_SYMBOLS, NBSP, format_number
 from salesplan.limits import MAX_YEAR, MIN_YEAR
 
 HUNDRED = Decimal(100)
@@ -55,7 +55,10 @@ def display_number(value: Decimal | int) -> str:
 
 def percent_text(fraction: Decimal | None) -> str:
     """A fraction (0.4) as a person reads a percentage ("40 %"); "—" for none."""
-    return "—" if fraction is None else f"{display_number(fraction * HUNDRED)} %"
+    if fraction is None:
+        return "—"
+    text = display_number(fraction * HUNDRED)
+    return f"{text}%" if _english() else f"{text}{NBSP}%"
 
 
 class LocalizedDecimalField(forms.DecimalField):

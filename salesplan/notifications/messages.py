@@ -48,7 +48,7 @@ def _percent(value: str | None, language: str) -> str:
     if value in (None, ""):
         return "—"
     text = format_number(abs(Decimal(value)), language, 1)
-    return f"{text}%" if language.startswith("en") else f"{text} %"
+    return f"{text}%" if language.startswith("en") else f"{text}\u00a0%"
 
 
 def slip_line(slip: dict[str, Any], language: str) -> str:

@@ -91,7 +91,7 @@ def test_split_with_shares_that_do_not_add_up_is_flagged(api_for, team, plan_id)
     assert response.status_code == 200, response.json()
     pie = api.get(f"/api/v1/plans/{plan_id}/pie/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert [f["code"] for f in pie["findings"]] == ["split_shares"]
-    assert "80 %" in pie["findings"][0]["text"]
+    assert "80\u00a0%" in pie["findings"][0]["text"]  # glued: never broken across lines
 
 
 def test_salesperson_sees_only_own_metrics_and_cannot_edit(api_for, team, plan_id):

@@ -193,7 +193,9 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             history=_preview_history(data),
             **fields,
         )
-        return Response(decomposition_payload(decomposition))
+        return Response(
+            decomposition_payload(decomposition, currency=self.membership.organization.currency)
+        )
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
@@ -202,7 +204,9 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         item = selectors.decompose_plan(self.get_object())
         if item.error is not None:  # e.g. its funnel was edited into an invalid state
             raise item.error
-        payload = decomposition_payload(item.decomposition)
+        payload = decomposition_payload(
+            item.decomposition, currency=item.plan.organization.currency
+        )
         payload["plan"] = item.plan.pk
         payload["version"] = item.plan.version
         return Response(payload)
@@ -263,7 +267,7 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         result = whatif.plan_what_if(plan=plan, levers=serializer.validated_data)
         return Response(
             {
-                "plan": decomposition_payload(result.after),
+                "plan": decomposition_payload(result.after, currency=plan.organization.currency),
                 "diff": [item.to_dict() for item in result.diff],
             }
         )
