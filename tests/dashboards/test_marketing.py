@@ -32,6 +32,7 @@ from decimal import Decimal
 
 import plotly.graph_objects as go
 import pytest
+from django.test import TestCase
 from openpyxl import load_workbook
 
 from funnel.models import Call, Lead, Spend
@@ -52,6 +53,13 @@ MSK = timedelta(hours=3)
 TODAY = date(2026, 12, 10)
 WEEK_1, WEEK_2 = date(2026, 12, 1), date(2026, 12, 7)
 YANDEX, SITE = "Яндекс", "Сайт"
+
+
+def recompute(**kwargs):
+    """The plan vs fact recompute and, once it commits, the marketing summary job it queues
+    (run inline here, as the tests run every job)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return plan_performance_refresh(**kwargs)
 
 
 def moscow(day: int, hour: int = 12, minute: int = 0, month: int = 12) -> datetime:
@@ -157,7 +165,7 @@ EXPECTED = {
 
 def test_the_recompute_stores_the_summary_per_day_and_channel(plan, actuals):
     # Given the data set; when the plan vs fact is recomputed on 10 December
-    plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+    recompute(plan_id=plan.pk, today=TODAY)
 
     # Then each day and channel holds the hand-counted figures (local days, this organization
     # only, nothing before the period), and every day from the 1st to the 10th has a row
@@ -165,16 +173,30 @@ def test_the_recompute_stores_the_summary_per_day_and_channel(plan, actuals):
     assert sorted({row.day for row in plan_rows(plan)}) == [dec(n) for n in range(1, 11)]
 
 
+def test_the_summary_is_a_job_of_its_own_queued_after_the_recompute_commits(plan, actuals):
+    # Given a recompute whose transaction has not committed yet
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+        # Then it stored no marketing rows itself
+        assert not plan_rows(plan).exists()
+    # When it commits: the marketing job queued for its days runs
+    assert len(queued) >= 1
+    for callback in queued:
+        callback()
+    # Then the days it recomputed are summarised
+    assert stored(plan) == EXPECTED
+
+
 def test_a_later_recompute_replaces_only_its_days(plan, actuals, funnel):
     # Given a stored summary through the 10th
-    plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+    recompute(plan_id=plan.pk, today=TODAY)
     before = {(row.day, row.channel): row.computed_at for row in plan_rows(plan)}
     # and two leads written behind the recompute's back (no mark on the plan)
     make_lead(funnel, moscow(4), YANDEX, True)
     make_lead(funnel, moscow(10, 15), YANDEX, True)
 
     # When the next (incremental) recompute runs the same day: it starts at the 10th
-    plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+    recompute(plan_id=plan.pk, today=TODAY)
 
     # Then the 10th is replaced (its new lead counted), the days before are as they were
     rows = stored(plan)
@@ -227,7 +249,7 @@ def marketer(make_member):
 
 @pytest.fixture
 def computed(plan, actuals):
-    plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+    recompute(plan_id=plan.pk, today=TODAY)
     return plan
 
 
@@ -415,7 +437,7 @@ def test_the_query_count_does_not_grow_with_the_data(
     for n in range(60):
         make_lead(funnel, moscow(1 + n % 9), f"channel {n % 12}", n % 2 == 0, f"reason {n % 7}")
         spend(organization, date(2026, 12, 1) + timedelta(days=n % 9), f"channel {n}", "10")
-    plan_performance_refresh(plan_id=computed.pk, today=TODAY, full=True)
+    recompute(plan_id=computed.pk, today=TODAY, full=True)
 
     # When the page is opened again: then it asks no more queries
     with django_assert_max_num_queries(small):
@@ -428,7 +450,7 @@ def test_the_query_count_does_not_grow_with_the_data(
 def test_a_plan_without_a_budget_says_so(client_for, marketer, organization, funnel, actuals):
     # Given a plan with no cost per lead (so no marketing budget), recomputed
     plan = PlanFactory(organization=organization, funnel=funnel, cost_per_lead=None)
-    plan_performance_refresh(plan_id=plan.pk, today=TODAY)
+    recompute(plan_id=plan.pk, today=TODAY)
 
     # When the marketer opens it
     response = page(client_for(marketer), plan=plan.pk)
