@@ -147,8 +147,8 @@ def measure(world: dict, plan_id: int) -> dict[str, int]:
     for client in (head, seller):
         client.get("/")
     figures = {
-        "home_head": count(lambda: head.get("/")),
-        "home_salesperson": count(lambda: seller.get("/")),
+        "home_head": count(lambda: head.get("/dashboard/")),
+        "home_salesperson": count(lambda: seller.get("/today/")),
         "plans": count(lambda: head.get("/plans/")),
         "plan_detail": count(lambda: head.get(f"/plans/{plan_id}/")),
         "pie": count(lambda: head.get(f"/plans/{plan_id}/pie/")),

@@ -340,7 +340,49 @@ def test_anonymous_api_calls_are_refused(world, client):
 EDIT_PLANS_ANYWHERE = ("owner", "head", "other_head")  # may create a plan (for their team)
 
 PAGE_MATRIX = [
-    ("get", "/", None, statuses(200, outsider=200)),
+    (
+        "get",
+        "/",
+        None,
+        statuses(
+            302,
+            editors=("owner", "head", "other_head", "hunter", "marketer"),
+            denied=200,
+            outsider=302,
+        ),
+    ),
+    (
+        "get",
+        "/overview/",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "viewer"), outsider=200),
+    ),
+    ("get", "/today/", None, statuses(200, outsider=200)),
+    (
+        "get",
+        "/plans/{plan}/metrics/{metric_revenue}/history/",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "viewer"), denied=404),
+    ),
+    (
+        "get",
+        "/plans/{plan}/metrics/{metric_paid}/history/",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "hunter", "viewer"), denied=404),
+    ),
+    (
+        "get",
+        "/marketing/",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "marketer"), outsider=200),
+    ),
+    (
+        "get",
+        "/marketing/?plan={plan}",
+        None,
+        statuses(200, editors=("owner", "head", "other_head", "marketer"), outsider=200),
+    ),
+    ("get", "/dashboard/leads/?plan={plan}&metric=leads", None, READ),
     ("get", "/people/", None, statuses(200, outsider=200)),
     ("get", "/inbox/", None, statuses(200, outsider=200)),
     ("get", "/settings/notifications/", None, statuses(200, outsider=200)),

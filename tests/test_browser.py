@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_sign_in_and_switch_language(page, live_server, make_member):
-    member = make_member(Role.OWNER)
+    member = make_member(Role.VIEWER)
     page.goto(f"{live_server.url}/")
     # Redirected to the sign-in page, in Russian by default.
     assert "/login/" in page.url
@@ -25,7 +25,7 @@ def test_sign_in_and_switch_language(page, live_server, make_member):
 
 
 def test_layout_fits_a_phone(page, live_server, make_member):
-    member = make_member(Role.OWNER)
+    member = make_member(Role.VIEWER)
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", member.user.email)

@@ -151,6 +151,10 @@ PAGES = {
     "/people/": 5,
     "/imports/": 6,
     "/imports/{import}/": 4,
+    "/overview/": 9,
+    "/today/": 10,
+    "/inbox/": 6,
+    "/plans/{plan}/metrics/{metric}/history/": 7,
 }
 
 API_READS = {

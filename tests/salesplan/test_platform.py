@@ -62,21 +62,23 @@ def test_healthz_answers_503_naming_redis_when_it_is_down(client, settings):
 def test_language_switch_changes_the_ui(client_for, owner):
     page = client_for(owner)
     page.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert "Sign out" in page.get(reverse("home")).content.decode()
+    assert "Sign out" in page.get(reverse("home"), follow=True).content.decode()
     page.post(reverse("set_language"), {"language": "ru", "next": "/"})
-    assert "Выйти" in page.get(reverse("home")).content.decode()
+    assert "Выйти" in page.get(reverse("home"), follow=True).content.decode()
 
 
 def test_russian_is_the_default_language(client_for, owner):
-    response = client_for(owner).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="")
+    response = client_for(owner).get(reverse("home"), follow=True, HTTP_ACCEPT_LANGUAGE="")
     assert 'lang="ru"' in response.content.decode()
 
 
 def test_navigation_depends_on_the_role(client_for, make_member):
-    owner_page = client_for(make_member(Role.OWNER)).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    owner_page = client_for(make_member(Role.OWNER)).get(
+        reverse("home"), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert f'href="{reverse("members")}"' in owner_page.content.decode()
     viewer_page = client_for(make_member(Role.VIEWER)).get(
-        reverse("home"), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("home"), follow=True, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert f'href="{reverse("members")}"' not in viewer_page.content.decode()
 
@@ -142,7 +144,10 @@ def test_demo_logins_work(client, settings, tmp_path):
     for email in ("olga.owner@demo.salesplan.local", "maria.marketer@demo.salesplan.local"):
         # django-axes counts sign-ins per client, so authenticate() needs a request
         assert client.login(request=HttpRequest(), username=email, password="salesplan-demo")
-        assert client.get(reverse("home")).status_code == 200
+        # each lands on their role's home (the owner's roll-up, the marketer's page)
+        response = client.get(reverse("home"), follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain and response.redirect_chain[-1][1] == 302
         client.logout()
 
 
