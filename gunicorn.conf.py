@@ -5,3 +5,7 @@ working directory (/app in the image); options on its command line win."""
 # it and in the error log (salesplan/logs.py).
 accesslog = "-"
 logger_class = "salesplan.logs.GunicornLogger"
+
+# Load the app (and its warm-up: salesplan/wsgi.py) once, then fork the workers: they start
+# with the views imported, the calendar loaded and the templates compiled, and share them.
+preload_app = True

@@ -13,6 +13,7 @@ so a spreadsheet can sum them; text a spreadsheet would run as a formula is neut
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -113,7 +114,9 @@ def _xlsx(table: Table) -> bytes:
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=(str(table.title) or table.name)[:31] or "Sheet1")
+    # A sheet's title may hold none of \ / * ? : [ ] (openpyxl refuses them) and 31 characters.
+    title = re.sub(r"[\\/*?:\[\]]", " ", str(table.title))[:31].strip() or table.name
+    sheet = workbook.create_sheet(title=title)
     bold = Font(bold=True)
     header = []
     for label in spreadsheet_row(table.header()):

@@ -64,3 +64,9 @@ def test_xlsx_has_numbers_as_numbers():
     assert values[1][1] == 12 and float(values[1][2]) == 1000000.5 and values[1][3] == 0.25
     assert values[1][4].date() == date(2026, 12, 3)
     assert values[2][0] == "'=HYPERLINK(1)"
+
+
+def test_a_title_a_sheet_may_not_carry_is_cleaned():
+    table = Table(name="plans", title="Plan: 2026/12 [draft]?", columns=[Column("a", "A")])
+    response = export_response(RequestFactory().get("/?export=xlsx&table=plans"), table)
+    assert load_workbook(io.BytesIO(response.content)).active.title == "Plan  2026 12  draft"
