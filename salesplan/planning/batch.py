@@ -11,7 +11,7 @@ against ``track_metric`` on random inputs); ``track_metric`` stays the definitio
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -139,48 +139,86 @@ def track_columns(
     null: str | None = None,
 ) -> "TrackedColumns":
     """``track_series``'s figures as object arrays of str (``null`` where there is none):
-    what a writer joins into text without a Python loop per row.
+    what a writer joins into text without a Python loop per row."""
+    prepared = prepare(
+        series,
+        working_days_elapsed=working_days_elapsed,
+        working_days=working_days,
+        tolerance=tolerance,
+    )
+    return prepared.track(0, len(working_days_elapsed), null=null)
 
-    Series whose every intermediate product provably fits in 64 bits (``_fits_int64``: counts
-    and conversions, almost every row) are computed in NumPy int64, in C; the others (money
-    in kopecks over long periods) in Python integers. The same operations either way, so the
-    same exact figures; the two groups' columns are put back in the series' order."""
+
+@dataclass(frozen=True)
+class Prepared:
+    """Series checked and turned into integers once (``prepare``), to be tracked a range of
+    days at a time (``track``): a long period's rows are tracked and written month by month
+    without converting every series again for every month."""
+
+    rows: list["_Rows"]
+    fits: np.ndarray
+    working_days_elapsed: list[int]
+    working_days: int
+    tolerance: Fraction
+
+    def track(self, start: int, end: int, *, null: str | None = None) -> "TrackedColumns":
+        """The days ``start``..``end`` − 1 of every series (series after series, day after
+        day). Series whose every intermediate product provably fits in 64 bits over the whole
+        period (``_Rows.fits_int64``: counts and conversions, almost every row) are computed in
+        NumPy int64, in C; the others (money in kopecks over long periods) in Python integers.
+        The same operations either way, so the same exact figures; the two groups' columns are
+        put back in the series' order."""
+        days = end - start
+        if not self.rows or days <= 0:
+            empty = np.empty(0, dtype=object)
+            return TrackedColumns(empty, empty, empty, empty, empty, empty)
+        rows = [row.part(start, end) for row in self.rows]
+        fits = self.fits
+        args = (self.working_days_elapsed[start:end], self.working_days, self.tolerance, null)
+        if fits.all() or not fits.any():
+            return _track(rows, *args, int64=bool(fits.all()))
+        small = np.flatnonzero(fits)
+        big = np.flatnonzero(~fits)
+        parts = [
+            _track([rows[i] for i in small], *args, int64=True),
+            _track([rows[i] for i in big], *args, int64=False),
+        ]
+        # Row r of series i sits at i × days + r; the groups' rows follow each other.
+        steps = np.arange(days)
+        where = np.concatenate([small, big])[:, None] * days + steps
+        order = np.empty(len(rows) * days, dtype=np.int64)
+        order[where.ravel()] = np.arange(len(rows) * days)
+        return TrackedColumns(
+            *(
+                np.concatenate([getattr(parts[0], name), getattr(parts[1], name)])[order]
+                for name in TrackedColumns.__dataclass_fields__
+            )
+        )
+
+
+def prepare(
+    series: Sequence[Series],
+    *,
+    working_days_elapsed: Sequence[int],
+    working_days: int,
+    tolerance: Number = DEFAULT_TOLERANCE,
+) -> Prepared:
+    """The series checked (one actual and plan-to-date per day, elapsed within the period,
+    a tolerance not negative) and converted for ``Prepared.track``."""
     days = len(working_days_elapsed)
     tolerance = Fraction(tolerance)
     if tolerance < 0:
         raise ValueError("The tolerance cannot be negative.")
     if any(not 0 <= e <= working_days for e in working_days_elapsed):
         raise ValueError(f"Working days elapsed must be between 0 and {working_days}.")
-    if not series or days == 0:
-        empty = np.empty(0, dtype=object)
-        return TrackedColumns(empty, empty, empty, empty, empty, empty)
     for one in series:
         if len(one.actual_num) != days or len(one.actual_den) != days:
             raise ValueError("Every series needs one actual per day.")
         if one.plan_to_date is not None and len(one.plan_to_date) != days:
             raise ValueError("Every series needs one plan-to-date per day.")
-    rows = [_Rows.of(one, working_days_elapsed, working_days) for one in series]
+    rows = [_Rows.of(one, working_days_elapsed, working_days) for one in series] if days else []
     fits = np.array([row.fits_int64(working_days, tolerance) for row in rows], dtype=bool)
-    args = (working_days_elapsed, working_days, tolerance, null)
-    if fits.all() or not fits.any():
-        return _track(rows, *args, int64=bool(fits.all()))
-    small = np.flatnonzero(fits)
-    big = np.flatnonzero(~fits)
-    parts = [
-        _track([rows[i] for i in small], *args, int64=True),
-        _track([rows[i] for i in big], *args, int64=False),
-    ]
-    # Row r of series i sits at i × days + r; the groups' rows follow each other.
-    steps = np.arange(days)
-    where = np.concatenate([small, big])[:, None] * days + steps
-    order = np.empty(len(series) * days, dtype=np.int64)
-    order[where.ravel()] = np.arange(len(series) * days)
-    return TrackedColumns(
-        *(
-            np.concatenate([getattr(parts[0], name), getattr(parts[1], name)])[order]
-            for name in TrackedColumns.__dataclass_fields__
-        )
-    )
+    return Prepared(rows, fits, list(working_days_elapsed), working_days, tolerance)
 
 
 @dataclass(frozen=True)
@@ -232,6 +270,18 @@ class _Rows:
             planned=s.plan is not None,
             volume=s.shape is MetricShape.VOLUME,
             lower=s.lower_is_better,
+        )
+
+    def part(self, start: int, end: int) -> "_Rows":
+        """The days ``start``..``end`` − 1 only."""
+        if start == 0 and end == len(self.an):
+            return self
+        return replace(
+            self,
+            an=self.an[start:end],
+            ad=self.ad[start:end],
+            en=self.en[start:end],
+            ed=self.ed[start:end],
         )
 
     def fits_int64(self, working_days: int, tolerance: Fraction) -> bool:

@@ -23,7 +23,6 @@ every 15 minutes for every plan in progress and nightly in full (the beat).
 
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -52,7 +51,7 @@ from salesplan.planning import (
     decompose,
 )
 from salesplan.planning.attribution import attribute_gap, split_by_shares
-from salesplan.planning.batch import Series, TrackedColumns, track_columns
+from salesplan.planning.batch import Series, TrackedColumns, prepare
 from salesplan.planning.tracking import VALUE_PLACES, round_half_up
 from salesplan.plans.selectors import top_owners, with_inputs
 from salesplan.plans.slips import slips_sync
@@ -507,29 +506,17 @@ def _tracked_chunks(
     series: list[Series], plan_days: _PlanDays, tolerance: Fraction, null: str | None
 ) -> Iterator[tuple[int, TrackedColumns]]:
     """The series tracked CHUNK_DAYS days at a time: (number of days, their figures; `null`
-    where there is none)."""
+    where there is none). Converted once (`prepare`), tracked a month at a time."""
     days = len(plan_days.elapsed)
+    prepared = prepare(
+        series,
+        working_days_elapsed=plan_days.elapsed,
+        working_days=plan_days.working_days,
+        tolerance=tolerance,
+    )
     for start in range(0, days, CHUNK_DAYS):
         end = min(start + CHUNK_DAYS, days)
-        part = [
-            replace(
-                one,
-                actual_num=one.actual_num[start:end],
-                actual_den=one.actual_den[start:end],
-                plan_to_date=None if one.plan_to_date is None else one.plan_to_date[start:end],
-            )
-            for one in series
-        ]
-        yield (
-            end - start,
-            track_columns(
-                part,
-                working_days_elapsed=plan_days.elapsed[start:end],
-                working_days=plan_days.working_days,
-                tolerance=tolerance,
-                null=null,
-            ),
-        )
+        yield end - start, prepared.track(start, end, null=null)
 
 
 class _Chunks:

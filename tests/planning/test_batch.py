@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesplan.planning.batch import NOT_ASSESSED, Series, track_series
+from salesplan.planning.batch import NOT_ASSESSED, Series, prepare, track_series
 from salesplan.planning.tracking import MetricShape, track_metric
 
 
@@ -180,3 +180,25 @@ def test_a_bad_day_count_is_refused() -> None:
             working_days_elapsed=[11],
             working_days=10,
         )
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases(), st.integers(min_value=1, max_value=7))
+def test_tracking_a_few_days_at_a_time_gives_the_same_rows(case, cut) -> None:
+    # the recompute tracks a long period month by month, each series converted once
+    series, elapsed, working_days, tolerance = case
+    whole = track_series(
+        series, working_days_elapsed=elapsed, working_days=working_days, tolerance=tolerance
+    )
+    prepared = prepare(
+        series, working_days_elapsed=elapsed, working_days=working_days, tolerance=tolerance
+    )
+    days = len(elapsed)
+    cut = min(cut, days)
+    first, second = prepared.track(0, cut), prepared.track(cut, days)
+    for index in range(len(series)):
+        for name in ("status", "plan_to_date", "actual_to_date", "forecast", "gap", "gap_pct"):
+            joined = list(getattr(first, name)[index * cut : (index + 1) * cut]) + list(
+                getattr(second, name)[index * (days - cut) : (index + 1) * (days - cut)]
+            )
+            assert joined == getattr(whole, name)[index * days : (index + 1) * days]
