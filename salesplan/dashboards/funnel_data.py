@@ -178,12 +178,15 @@ def resolve_plan(text: str | None, plans: list[SalesPlan]) -> tuple[SalesPlan | 
 
 def snapshot_day(plan: SalesPlan, period: Period, today: date) -> date | None:
     """The last day stored for the plan up to the period's end (and today): what the page
-    shows. One query on the (plan, day, …) index."""
+    shows. One index-only query: the department's rows (owner NULL) are stored for every day
+    with any row, so their partial unique index (plan, day, metric) answers it."""
     cap = min(period.end, plan.period_end, today)
     if cap < plan.period_start:
         return None
     return (
-        PerformanceSnapshot.objects.filter(plan=plan, day__lte=cap, day__gte=plan.period_start)
+        PerformanceSnapshot.objects.filter(
+            plan=plan, owner__isnull=True, day__lte=cap, day__gte=plan.period_start
+        )
         .order_by("-day")
         .values_list("day", flat=True)
         .first()

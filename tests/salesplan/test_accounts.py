@@ -53,7 +53,10 @@ def test_signup_creates_organization_with_owner_and_signs_in(
     assert membership.role == Role.OWNER
     assert membership.user.email == "ivan@example.com"
     assert (membership.user.first_name, membership.user.last_name) == ("Ivan", "Petrov")
-    assert client.get(reverse("home")).status_code == 200
+    # signed in: home takes the new owner to the roll-up of their (empty) organization
+    home = client.get(reverse("home"), follow=True)
+    assert home.status_code == 200
+    assert home.redirect_chain == [(reverse("overview"), 302)]
     # and the link is spent
     client.logout()
     assert client.get(link).status_code == 410
