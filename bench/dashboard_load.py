@@ -42,6 +42,7 @@ DATABASE_URL; the database is created and migrated if missing).
 import argparse
 import calendar
 import datetime as dt
+import importlib.util
 import json
 import os
 import secrets
@@ -485,6 +486,10 @@ def main() -> None:
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     parser.add_argument("--child-collect", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if importlib.util.find_spec("locust") is None:
+        # Kept out of requirements.lock: locust brings brotli, with which whitenoise's
+        # collectstatic also writes a .br of every file (minutes in the image build).
+        sys.exit("this bench drives the load with locust: .venv/bin/pip install locust==2.47.0")
     if args.child_load:
         child_load(args.child_load)
         return
