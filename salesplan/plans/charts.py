@@ -9,6 +9,7 @@ renders HTML in labels: every user text (a stage's name) goes through
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -53,6 +54,30 @@ def _count_step(maximum: int, ticks: int = 6) -> int:
                 return step * factor
         step *= 10
     return step
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    """The plotly_white template as plotly.js takes it (a dict: the browser knows no names),
+    expanded once a process."""
+    import plotly.io as pio
+
+    return json.loads(figure_json(pio.templates["plotly_white"].to_plotly_json()))
+
+
+def figure_json(value: Any) -> str:
+    """Plotly's own JSON encoder (numpy values, dates)."""
+    from plotly.io.json import to_json_plotly
+
+    return to_json_plotly(value)
+
+
+def figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+    """A figure as plain dicts, the app's layout and its template expanded: what
+    `go.Figure(...)` then `_as_dict` give, without plotly.graph_objects validating every
+    property on every request (~0.5 s of CPU for the funnel dashboard's three charts at
+    1,000,000 leads)."""
+    return {"data": traces, "layout": _layout(**layout) | {"template": _template()}}
 
 
 def _as_dict(figure: go.Figure) -> dict[str, Any]:
