@@ -47,6 +47,23 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def clear_own_cache() -> None:
+    """Forget this test process's cache entries (debounce marks, throttles) and nobody
+    else's. `cache.clear()` on Redis is FLUSHDB: it would wipe the other parallel workers'
+    keys and the Celery queues of a worker test running beside this one (their jobs vanished
+    and their debounce marks with them: two flaky tests)."""
+    from django.core.cache import cache
+
+    client = getattr(cache, "_cache", None)
+    if client is None or not hasattr(client, "get_client"):
+        cache.clear()  # local memory: this process's own
+        return
+    redis_client = client.get_client(write=True)
+    keys = list(redis_client.scan_iter(match=cache.make_key("*"), count=1000))
+    if keys:
+        redis_client.delete(*keys)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> None:
     # PBKDF2 costs ~0.3 s a user by design; tests make hundreds of users.

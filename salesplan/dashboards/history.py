@@ -7,7 +7,6 @@ hold, and a salesperson only their own rows. Four queries after the member's."""
 from collections.abc import Sequence
 from typing import Any
 
-import plotly.graph_objects as go
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,7 +16,7 @@ from metrics.models import PerformanceSnapshot, PerformanceStatus, PlanMetric
 from salesplan.access import access_object, access_plan, require_membership
 from salesplan.dashboards import roles_data
 from salesplan.models import Membership, Role
-from salesplan.plans.charts import BRAND, INK, _as_dict, _layout
+from salesplan.plans.charts import BRAND, INK, figure
 from salesplan.tables import Column, Kind, Table, export_response
 
 UNIT_KINDS: dict[str, Kind] = {"money": "money", "percent": "percent", "count": "number"}
@@ -74,30 +73,31 @@ def history_chart(rows: Sequence[PerformanceSnapshot]) -> dict[str, Any]:
     def values(name: str) -> list[float | None]:
         return [None if getattr(row, name) is None else float(getattr(row, name)) for row in rows]
 
-    figure = go.Figure()
-    figure.add_scatter(
-        x=days,
-        y=values("plan_to_date"),
-        name=gettext("Plan to date"),
-        mode="lines",
-        line={"color": INK, "dash": "dash", "width": 2},
+    traces = [
+        {
+            "type": "scatter",
+            "x": days,
+            "y": values("plan_to_date"),
+            "name": gettext("Plan to date"),
+            "mode": "lines",
+            "line": {"color": INK, "dash": "dash", "width": 2},
+        },
+        {
+            "type": "scatter",
+            "x": days,
+            "y": values("actual_to_date"),
+            "name": gettext("Actual to date"),
+            "mode": "lines+markers",
+            "line": {"color": BRAND, "width": 2},
+            "marker": {"size": 5},
+        },
+    ]
+    return figure(
+        traces,
+        xaxis={"type": "date", "tickformat": "%d.%m"},
+        yaxis={"rangemode": "tozero", "automargin": True},
+        legend={"orientation": "h", "y": -0.2},
     )
-    figure.add_scatter(
-        x=days,
-        y=values("actual_to_date"),
-        name=gettext("Actual to date"),
-        mode="lines+markers",
-        line={"color": BRAND, "width": 2},
-        marker={"size": 5},
-    )
-    figure.update_layout(
-        **_layout(
-            xaxis={"type": "date", "tickformat": "%d.%m"},
-            yaxis={"rangemode": "tozero", "automargin": True},
-            legend={"orientation": "h", "y": -0.2},
-        )
-    )
-    return _as_dict(figure)
 
 
 def metric_history(request: HttpRequest, plan_id: int, metric_id: int) -> HttpResponse:

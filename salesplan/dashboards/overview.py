@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import plotly.graph_objects as go
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +18,7 @@ from salesplan.access import require_membership
 from salesplan.dashboards import roles_data
 from salesplan.models import Membership, Role
 from salesplan.output import chart_text
-from salesplan.plans.charts import BRAND, INK, _as_dict, _layout
+from salesplan.plans.charts import BRAND, INK, figure
 from salesplan.tables import Column, Table, export_response
 
 # The owner sees every team; a head of sales their own teams; the viewer reads everything.
@@ -69,28 +68,29 @@ def _table(rows: Sequence[roles_data.RollupRow]) -> Table:
 def plan_vs_forecast_chart(rows: Sequence[roles_data.RollupRow]) -> dict[str, Any]:
     """Grouped bars per plan: the period's revenue plan and its stored forecast."""
     labels = [chart_text(row.plan.name) for row in rows]
-    figure = go.Figure()
-    figure.add_bar(
-        x=labels,
-        y=[float(row.planned) if row.planned is not None else None for row in rows],
-        name=gettext("Revenue plan"),
-        marker_color=BRAND,
+    traces = [
+        {
+            "type": "bar",
+            "x": labels,
+            "y": [float(row.planned) if row.planned is not None else None for row in rows],
+            "name": gettext("Revenue plan"),
+            "marker": {"color": BRAND},
+        },
+        {
+            "type": "bar",
+            "x": labels,
+            "y": [float(row.forecast) if row.forecast is not None else None for row in rows],
+            "name": gettext("Forecast"),
+            "marker": {"color": INK},
+        },
+    ]
+    return figure(
+        traces,
+        barmode="group",
+        xaxis={"type": "category", "automargin": True},
+        yaxis={"tickformat": ",.0f", "rangemode": "tozero", "automargin": True},
+        legend={"orientation": "h", "y": -0.2},
     )
-    figure.add_bar(
-        x=labels,
-        y=[float(row.forecast) if row.forecast is not None else None for row in rows],
-        name=gettext("Forecast"),
-        marker_color=INK,
-    )
-    figure.update_layout(
-        **_layout(
-            barmode="group",
-            xaxis={"type": "category", "automargin": True},
-            yaxis={"tickformat": ",.0f", "rangemode": "tozero", "automargin": True},
-            legend={"orientation": "h", "y": -0.2},
-        )
-    )
-    return _as_dict(figure)
 
 
 def overview(request: HttpRequest) -> HttpResponse:

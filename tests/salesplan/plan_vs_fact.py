@@ -5,7 +5,6 @@ rows to compare. Import the fixtures into a test module to use them."""
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 
 from funnel import signals as funnel_signals
@@ -13,6 +12,7 @@ from funnel.ingest.loader import load_frames
 from funnel.models import Funnel
 from metrics.models import PerformanceSnapshot
 from salesplan.models import Organization, Role, SalesPlan
+from tests.conftest import clear_own_cache
 from tests.factories import PlanFactory
 from tests.funnel.frames import frame, lead
 
@@ -23,9 +23,9 @@ DAY = date(2026, 12, 15)
 @pytest.fixture(autouse=True)
 def _no_queued_marks():
     """The debounce marks live in the cache, which outlives each test's database."""
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture

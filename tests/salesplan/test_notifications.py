@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
 from metrics.models import PerformanceSnapshot, PlanMetric, Slip
@@ -32,6 +31,7 @@ from salesplan.models import (
 )
 from salesplan.notifications import services
 from salesplan.plans.slips import slips_sync
+from tests.conftest import clear_own_cache
 from tests.factories import FunnelFactory, MembershipFactory, OrganizationFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,9 +125,9 @@ def receiver() -> Iterator[FakeServer]:
 
 @pytest.fixture(autouse=True)
 def _no_queued_marks():
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture

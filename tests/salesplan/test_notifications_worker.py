@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import F
 
 from metrics.models import PerformanceSnapshot, PlanMetric, Slip
@@ -39,6 +38,7 @@ from salesplan.notifications import services
 from salesplan.notifications.messages import language_or_default, render
 from salesplan.notifications.tasks import deliver
 from salesplan.plans.tasks import refresh_performance
+from tests.conftest import clear_own_cache
 from tests.factories import PlanFactory
 from tests.salesplan.test_notifications import FakeServer, verify_signature
 from tests.salesplan.test_performance_worker import last_month
@@ -65,9 +65,9 @@ EMAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 def _no_queued_marks():
     # The recompute's debounce marks live in Redis, which outlives a test: a stale mark of
     # the same plan id would keep the plan's save from queueing its recompute.
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 
 from funnel import signals as funnel_signals
 from metrics.models import GapShare, PerformanceSnapshot, PerformanceTotals, PlanMetric
@@ -15,6 +14,7 @@ from responsibility.models import Responsibility
 from salesplan.models import Role, SalesPlan
 from salesplan.plans import performance as performance_service
 from salesplan.plans.performance import plan_performance_refresh
+from tests.conftest import clear_own_cache
 from tests.factories import FunnelFactory, OrganizationFactory, PlanFactory
 from tests.funnel.frames import lead
 from tests.salesplan.plan_vs_fact import (  # noqa: F401 (fixtures)
@@ -373,12 +373,12 @@ def test_the_nightly_sweep_recomputes_every_plan_in_progress_whole(
     plan.refresh_from_db()
     assert plan.performance_dirty_from is None
     # when the nightly sweep runs (the 15-minute one leaves the mark alone)
-    cache.clear()
+    clear_own_cache()
     with django_capture_on_commit_callbacks(execute=False):
         assert performance_service.performance_refresh_all(today=DAY) == 1
     plan.refresh_from_db()
     assert plan.performance_dirty_from is None
-    cache.clear()
+    clear_own_cache()
     with django_capture_on_commit_callbacks(execute=False):
         assert performance_service.performance_refresh_all(today=DAY, full=True) == 1
     # then the plan is marked from its start: its next recompute rewrites every day

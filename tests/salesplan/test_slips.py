@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
 from metrics.models import GapShare, PerformanceSnapshot, PlanMetric, Slip
@@ -16,6 +15,7 @@ from responsibility.models import Responsibility
 from salesplan.models import Delivery, Notification, Role
 from salesplan.plans.performance import plan_performance_refresh
 from salesplan.plans.slips import slips_sync
+from tests.conftest import clear_own_cache
 from tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +27,9 @@ def dec(day: int) -> date:
 
 @pytest.fixture(autouse=True)
 def _no_queued_marks():
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture
