@@ -14,7 +14,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from metrics.models import PerformanceSnapshot, PerformanceStatus, PlanMetric, Slip
 from responsibility.models import Responsibility
-from responsibility.rules import Assignment, MetricView, OwnerView, Pie, check_pie
+from responsibility.rules import Assignment, Pie, check_pie
 from responsibility.selectors import metric_view, owner_view
 from salesplan.access import led_team_ids, plans_queryset, scoped
 from salesplan.models import Membership, PlanStatus, Role, SalesPlan
@@ -77,41 +77,6 @@ class PieHealth:
     unowned: int
 
 
-class IndexedPie(Pie):
-    """responsibility.rules.Pie with its four lookups read from dictionaries built once:
-    the same rules give the same findings, in time linear in the assignments (Pie's scans
-    make a pie of 25 metrics split among 100 salespeople cost ~0.6 s; this ~10 ms)."""
-
-    def __init__(self, **fields: Any) -> None:
-        super().__init__(**fields)
-        tops: dict[str, list[Assignment]] = {}
-        children: dict[str, list[Assignment]] = {}
-        for assignment in self.assignments:
-            if assignment.parent is None:
-                tops.setdefault(assignment.metric, []).append(assignment)
-            else:
-                children.setdefault(assignment.parent, []).append(assignment)
-        index = {
-            "owners": {owner.key: owner for owner in self.owners},
-            "metrics": {metric.key: metric for metric in self.metrics},
-            "tops": tops,
-            "children": children,
-        }
-        object.__setattr__(self, "_index", index)
-
-    def owner(self, key: str) -> OwnerView:
-        return self._index["owners"][key]
-
-    def metric(self, key: str) -> MetricView:
-        return self._index["metrics"][key]
-
-    def top_level(self, metric: str) -> list[Assignment]:
-        return list(self._index["tops"].get(metric, ()))
-
-    def children(self, parent: str) -> list[Assignment]:
-        return list(self._index["children"].get(parent, ()))
-
-
 def pie_health(plans: Sequence[SalesPlan]) -> dict[int, PieHealth]:
     """Each plan's pie checked by responsibility.rules.check_pie, as the pie page checks it
     (responsibility.selectors.pie_of), read for all the plans at once: three queries."""
@@ -133,7 +98,7 @@ def pie_health(plans: Sequence[SalesPlan]) -> dict[int, PieHealth]:
     for plan in plans:
         plan_metrics = metrics[plan.pk]
         last_position = max((m.stage_position or 0 for m in plan_metrics), default=0)
-        pie = IndexedPie(
+        pie = Pie(
             metrics=tuple(metric_view(m, last_position) for m in plan_metrics),
             owners=owners,
             assignments=tuple(
