@@ -108,8 +108,16 @@ def background() -> ThreadPoolExecutor:
 
 
 def in_background(task: Task, args: tuple[Any, ...]) -> Future:
-    """Run `task` in the background thread, as a Celery worker would (its retries included)."""
-    return background().submit(_run, task, args)
+    """Run `task` in the background thread, as a Celery worker would (its retries included).
+    When the process is exiting (a management command's last job queues a follow-up as it
+    commits, and the thread pool takes no more), the job runs here instead of being lost."""
+    try:
+        return background().submit(_run, task, args)
+    except RuntimeError:  # "cannot schedule new futures after (interpreter) shutdown"
+        _run(task, args)
+        done: Future = Future()
+        done.set_result(None)
+        return done
 
 
 def _run(task: Task, args: tuple[Any, ...]) -> None:

@@ -125,3 +125,23 @@ def test_jobs_a_stopped_process_left_are_ended_with_the_reason(api_for, head, ru
     assert [jobs[pk].status for pk in ids] == ["failed", "failed", "preview", "done"]
     assert "interrupted" in jobs[ids[0]].message or "прерван" in jobs[ids[0]].message
     assert "2 interrupted imports" in out.getvalue()
+
+
+def test_a_job_queued_as_the_process_exits_runs_instead_of_being_lost(monkeypatch):
+    # given a process whose background thread pool is shut down (a management command exiting
+    # while its last job queues a follow-up as it commits)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from salesplan.tasks import ping
+    from tests.factories import OrganizationFactory
+
+    organization = OrganizationFactory(name="Exiting")
+    closed = ThreadPoolExecutor(max_workers=1)
+    closed.shutdown()
+    monkeypatch.setattr(queue, "_executor", closed)
+    ran = []
+    monkeypatch.setattr(queue, "_run", lambda task, args: ran.append((task.name, args)))
+    # when a job is queued: then it runs here, and the caller's future is done
+    future = queue.in_background(ping, (organization.pk,))
+    assert ran == [("salesplan.ping", (organization.pk,))]
+    assert future.done() and future.result() is None
