@@ -99,3 +99,22 @@ def test_a_capacity_finding_prints_a_decimal_comma_in_russian():
     assert item["css"] == "warn"
     assert "Анна 2" in item["text"]  # a name is never reformatted
     assert "2.8 calls" in english and "norm of 3." in english
+
+
+@pytest.mark.django_db
+def test_a_count_in_a_plural_sentence_is_grouped_too(client_for, make_member, organization):
+    # given a plan of 100 000 000 ₽ at 50 000 ₽ a deal: 2 000 deals
+    from tests.factories import FunnelFactory, PlanFactory
+
+    PlanFactory(
+        organization=organization,
+        funnel=FunnelFactory(organization=organization),
+        revenue_target=Decimal("100000000"),
+    )
+    page = client_for(make_member("owner"))
+    # when the plans' list is read in Russian and in English
+    russian = page.get("/plans/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    english = page.get("/plans/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # then the count is grouped the reader's way, inside its plural sentence
+    assert f"2{NBSP}000 сделок" in russian
+    assert "2,000 deals" in english
