@@ -1,5 +1,6 @@
 """Reads of the responsibility pie: the pure Pie for the rules, the tree for the page/API."""
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,33 @@ def metric_view(metric: PlanMetric, last_position: int) -> MetricView:
     )
 
 
+def pie_from(
+    plan: SalesPlan,
+    metrics: Sequence[PlanMetric],
+    rows: Sequence[Responsibility],
+    owners: tuple[OwnerView, ...],
+) -> Pie:
+    """The plan's pie for the rules (responsibility.rules) from its metrics, its
+    responsibility rows and the organization's people as owners: one shape whoever reads it
+    (the pie page, the owner's roll-up)."""
+    last_position = max((m.stage_position or 0 for m in metrics), default=0)
+    return Pie(
+        metrics=tuple(metric_view(m, last_position) for m in metrics),
+        owners=owners,
+        assignments=tuple(
+            Assignment(
+                key=str(r.pk),
+                metric=str(r.metric_id),
+                owner=str(r.owner_id),
+                share=r.share,
+                parent=str(r.parent_id) if r.parent_id else None,
+            )
+            for r in rows
+        ),
+        max_metric_share=plan.organization.max_metric_share,
+    )
+
+
 def pie_of(plan: SalesPlan) -> tuple[Pie, list[PlanMetric], list[Responsibility]]:
     """Three queries, whatever the size of the pie."""
     metrics = list(PlanMetric.objects.filter(plan=plan).order_by("id"))
@@ -53,22 +81,7 @@ def pie_of(plan: SalesPlan) -> tuple[Pie, list[PlanMetric], list[Responsibility]
             "user"
         )
     }
-    last_position = max((m.stage_position or 0 for m in metrics), default=0)
-    pie = Pie(
-        metrics=tuple(metric_view(m, last_position) for m in metrics),
-        owners=tuple(owner_view(m) for m in members.values()),
-        assignments=tuple(
-            Assignment(
-                key=str(r.pk),
-                metric=str(r.metric_id),
-                owner=str(r.owner_id),
-                share=r.share,
-                parent=str(r.parent_id) if r.parent_id else None,
-            )
-            for r in rows
-        ),
-        max_metric_share=plan.organization.max_metric_share,
-    )
+    pie = pie_from(plan, metrics, rows, tuple(owner_view(m) for m in members.values()))
     return pie, metrics, rows
 
 

@@ -14,8 +14,8 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from metrics.models import PerformanceSnapshot, PerformanceStatus, PlanMetric, Slip
 from responsibility.models import Responsibility
-from responsibility.rules import Assignment, Pie, check_pie
-from responsibility.selectors import metric_view, owner_view
+from responsibility.rules import check_pie
+from responsibility.selectors import owner_view, pie_from
 from salesplan.access import led_team_ids, plans_queryset, scoped
 from salesplan.models import Membership, PlanStatus, Role, SalesPlan
 from salesplan.notifications.views import open_slips
@@ -91,28 +91,12 @@ def pie_health(plans: Sequence[SalesPlan]) -> dict[int, PieHealth]:
         rows[row.plan_id].append(row)
     organization = plans[0].organization
     owners = tuple(
-        owner_view(member)
-        for member in Membership.objects.filter(organization=organization).select_related("user")
+        owner_view(member) for member in scoped(Membership, organization).select_related("user")
     )
     health = {}
     for plan in plans:
         plan_metrics = metrics[plan.pk]
-        last_position = max((m.stage_position or 0 for m in plan_metrics), default=0)
-        pie = Pie(
-            metrics=tuple(metric_view(m, last_position) for m in plan_metrics),
-            owners=owners,
-            assignments=tuple(
-                Assignment(
-                    key=str(r.pk),
-                    metric=str(r.metric_id),
-                    owner=str(r.owner_id),
-                    share=r.share,
-                    parent=str(r.parent_id) if r.parent_id else None,
-                )
-                for r in rows[plan.pk]
-            ),
-            max_metric_share=organization.max_metric_share,
-        )
+        pie = pie_from(plan, plan_metrics, rows[plan.pk], owners)
         findings = check_pie(pie)
         owned = {r.metric_id for r in rows[plan.pk] if r.parent_id is None}
         health[plan.pk] = PieHealth(
