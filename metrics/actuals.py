@@ -133,7 +133,12 @@ def _zero(column: str) -> Any:
     return ZERO if column in MONEY_COLUMNS else 0
 
 
-def _bounds(start: date, end: date, zone: tzinfo) -> tuple[datetime, datetime]:
+def calls_of_funnel(funnel_id: int) -> Q:
+    """Calls (and tasks) of the funnel's leads, or of no lead (a call before any deal)."""
+    return Q(lead__isnull=True) | Q(lead__funnel_id=funnel_id)
+
+
+def local_day_bounds(start: date, end: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """The moments of the first local day's start and the day after the last local day: an
     index-friendly range on the stored UTC moments."""
     return (
@@ -227,7 +232,7 @@ def actuals_by_day(
     `concurrent` runs the five grouped queries side by side on connections of their own
     (`_run`: only for a caller with no uncommitted actuals; PostgreSQL only)."""
     zone = tz or ZoneInfo(organization.time_zone)
-    since, until = _bounds(start, end, zone)
+    since, until = local_day_bounds(start, end, zone)
     stages = tuple(
         StageRef(position, name, stage_column(position))
         for position, name in funnel.stages.order_by("position").values_list("position", "name")
@@ -288,7 +293,7 @@ def actuals_by_day(
     queries.append(paid)
 
     # Calls and tasks of this funnel's leads, or of no lead (a call before any deal).
-    of_funnel = Q(lead__isnull=True) | Q(lead__funnel=funnel)
+    of_funnel = calls_of_funnel(funnel.pk)
     calls = _grouped(
         scoped(Call, organization).filter(of_funnel, at__gte=since, at__lt=until),
         "at",

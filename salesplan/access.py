@@ -155,6 +155,16 @@ def may_plan_for(member: Membership | None, team_id: int | None) -> bool:
     return team_id is None or team_id in led_team_ids(member)
 
 
+# Who reads the marketer's figures: the marketer, the owner and the head of sales (marketing
+# and sales share one target, DOMAIN idea 4); a salesperson (their page is "today") and a
+# viewer do not.
+MARKETING_READERS = frozenset({Role.MARKETER, Role.OWNER, Role.HEAD_OF_SALES})
+
+
+def may_see_marketing(member: Membership | None) -> bool:
+    return member is not None and member.role in MARKETING_READERS
+
+
 def may_create_plans(member: Membership | None) -> bool:
     """May create some plan (for the department or a team they lead)."""
     return may_plan_for(member, None)

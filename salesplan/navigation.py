@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from salesplan.access import MARKETING_READERS
 from salesplan.models import Membership, Role
 
 ALL_ROLES = frozenset(Role.values)
@@ -31,7 +32,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("home", _("Dashboard")),
     NavItem("overview", _("Overview"), frozenset({Role.OWNER})),
     NavItem("dashboard", _("Funnel"), ANALYSTS),
-    NavItem("marketing", _("Marketing"), ANALYSTS),
+    NavItem("marketing", _("Marketing"), MARKETING_READERS),  # the page's own rule
     NavItem("today", _("Today"), frozenset({Role.SALESPERSON})),
     NavItem("plan_list", _("Plans")),
     NavItem("inbox", _("Inbox"), badge_url_name="inbox_badge"),

@@ -6,7 +6,7 @@ cell, one page at a time, through the (organization, stage, reached_at) index.""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from funnel.models import Lead, Payment, Stage, StageEvent
+from metrics.actuals import local_day_bounds
 from metrics.models import PerformanceSnapshot, PlanMetric
 from salesplan.access import led_team_ids, plans_queryset, scoped, sees_only_own_leads, visible
 from salesplan.models import Membership, Organization, Role, SalesPlan, Team
@@ -266,15 +267,6 @@ def dashboard_figures(plan: SalesPlan, day: date) -> dict[str, Any]:
 # --- the drill-down -------------------------------------------------------------------------
 
 
-def _day_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The organization's local days from `start` to `end` as a range of stored moments (as
-    metrics.actuals reads them: the index's range, local days)."""
-    return (
-        datetime.combine(start, time.min, tzinfo=zone),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-    )
-
-
 def personal_slice(member_id: int) -> Q:
     """The stage events that count for a member's personal slice (metrics.actuals): the
     event's member, else the lead's responsible; never a lead of a head of sales."""
@@ -296,7 +288,7 @@ def stage_events(
     in the stage's actual-to-date on `end`, a member's personal slice of it with `member_id`.
     Scoped to the viewer's organization and the leads their role shows (a salesperson: their
     own). The caller paginates it."""
-    since, until = _day_bounds(start, end, ZoneInfo(plan.organization.time_zone))
+    since, until = local_day_bounds(start, end, ZoneInfo(plan.organization.time_zone))
     events = scoped(StageEvent, viewer.organization).filter(
         stage_id=stage_id, reached_at__gte=since, reached_at__lt=until
     )
@@ -329,7 +321,7 @@ def payments(
     """The payments of the plan's funnel from `start` to `end` (local days): the revenue to
     date on `end`, a member's personal slice of it with `member_id`; scoped and limited to the
     leads the viewer's role shows, as `stage_events`. The caller paginates it."""
-    since, until = _day_bounds(start, end, ZoneInfo(plan.organization.time_zone))
+    since, until = local_day_bounds(start, end, ZoneInfo(plan.organization.time_zone))
     rows = scoped(Payment, viewer.organization).filter(
         lead__funnel_id=plan.funnel_id, paid_at__gte=since, paid_at__lt=until
     )

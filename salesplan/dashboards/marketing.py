@@ -19,7 +19,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from salesplan.access import access_object, led_team_ids, plans_queryset, require_membership
+from salesplan.access import (
+    access_object,
+    led_team_ids,
+    may_see_marketing,
+    plans_queryset,
+    require_membership,
+)
 from salesplan.dashboards import marketing_charts
 from salesplan.dashboards.marketing_data import (
     MarketingFigures,
@@ -34,10 +40,6 @@ from salesplan.models import Membership, Role, SalesPlan
 from salesplan.plans.selectors import decompose_plan, with_inputs
 from salesplan.tables import Column, Table, export_response, query_with
 
-# Who reads the marketer's figures: the marketer, the owner and the head of sales (marketing
-# and sales share one target, DOMAIN idea 4), as the menu offers it (salesplan.navigation's
-# ANALYSTS); a salesperson (their page is "today") and a viewer get 403.
-READERS = frozenset({Role.MARKETER, Role.OWNER, Role.HEAD_OF_SALES})
 PERIODS = {
     "month": gettext_lazy("This month"),
     "last_month": gettext_lazy("Last month"),
@@ -45,10 +47,6 @@ PERIODS = {
 }
 # Characters of a bad parameter echoed back in a note.
 ECHO_CHARS = 40
-
-
-def may_see_marketing(member: Membership) -> bool:
-    return member.role in READERS
 
 
 @dataclass(frozen=True)

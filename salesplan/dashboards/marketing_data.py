@@ -14,11 +14,11 @@ Two halves:
   (a month is ~31 × channels) and the plan's decomposition, and fold the days into the plan's
   weeks: a constant number of queries, no actuals read in a request.
 
-The rules are the actuals' (`metrics.actuals`): the organization's local days (`_bounds` and
-`TruncDate(..., tzinfo=)`), a lead counted on the day it was created and a target lead when the
-CRM marked it target (`is_target`; the columns `leads` and `target_leads` there), spend as the
-department's per channel and local day, a missed call a call not connected, calls of the
-funnel's leads or of no lead.
+The rules are the actuals' (`metrics.actuals`): the organization's local days
+(`local_day_bounds` and `TruncDate(..., tzinfo=)`), a lead counted on the day it was created
+and a target lead when the CRM marked it target (`is_target`; the columns `leads` and
+`target_leads` there), spend as the department's per channel and local day, a missed call a
+call not connected, calls of the funnel's leads or of no lead.
 """
 
 from collections.abc import Iterable, Sequence
@@ -35,7 +35,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from funnel.models import Call, Lead, Spend
-from metrics.actuals import _bounds
+from metrics.actuals import calls_of_funnel, local_day_bounds
 from salesplan.access import plans_queryset, scoped
 from salesplan.dashboards.models import MarketingDay
 from salesplan.models import Organization, PlanStatus, SalesPlan
@@ -81,7 +81,7 @@ def _summarise(plan: SalesPlan, first: date, last: date) -> dict[tuple[date, str
     grouped queries (leads with their reasons in one scan, spend, calls)."""
     organization = plan.organization
     zone = ZoneInfo(organization.time_zone)
-    since, until = _bounds(first, last, zone)
+    since, until = local_day_bounds(first, last, zone)
     cells: dict[tuple[date, str], _Cell] = {}
 
     def cell(day: date, channel: str | None) -> _Cell:
@@ -118,7 +118,7 @@ def _summarise(plan: SalesPlan, first: date, last: date) -> dict[tuple[date, str
     ):
         cell(row["date"], row["channel"]).spend += row["amount"] or ZERO
 
-    of_funnel = Q(lead__isnull=True) | Q(lead__funnel_id=plan.funnel_id)
+    of_funnel = calls_of_funnel(plan.funnel_id)
     for row in (
         scoped(Call, organization)
         .filter(of_funnel, at__gte=since, at__lt=until)
