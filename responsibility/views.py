@@ -20,6 +20,7 @@ from responsibility.forms import AssignForm, SplitForm
 from responsibility.models import Responsibility
 from responsibility.selectors import NOT_COMPUTED, pie_page_tree
 from salesplan.access import access_object, access_plan, may_edit_plan, require_membership
+from salesplan.figures import cached_page
 from salesplan.models import Membership, Role, SalesPlan
 from salesplan.tables import Column, Table, export_response
 
@@ -202,6 +203,7 @@ def _responsibility(member: Membership, plan: SalesPlan, pk: object) -> Responsi
     return access_object(member, queryset, pk, edit=True)
 
 
+@cached_page
 def pie_page(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _render(request, _plan(request, plan_id), "responsibility/pie.html")
 

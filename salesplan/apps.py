@@ -12,3 +12,6 @@ __all__ = ["SalesplanConfig", "celery_app"]
 class SalesplanConfig(AppConfig):
     name = "salesplan"
     verbose_name = _("Salesplan")
+
+    def ready(self) -> None:
+        from salesplan import figures  # noqa: F401  (its receiver of performance_refreshed)

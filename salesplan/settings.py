@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "salesplan.middleware.LoginRequiredMiddleware",
     "salesplan.middleware.MembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After a write, the organization's cached morning pages are rebuilt (salesplan.figures).
+    "salesplan.figures.FiguresChangedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -162,6 +164,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How long a morning page's answer may be kept at most (salesplan.figures: a change rebuilds it
+# at once whatever this says); 0 turns the cache off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"

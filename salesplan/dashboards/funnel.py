@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_lazy
 from metrics.models import PerformanceStatus
 from salesplan.access import access_plan, may_create_plans, require_membership, scoped
 from salesplan.dashboards import charts, funnel_data
+from salesplan.figures import cached_page
 from salesplan.models import Membership, Role, SalesPlan
 from salesplan.tables import Column, Table, export_response, query_with
 
@@ -209,6 +210,7 @@ def _figures(member: Membership, plan: SalesPlan, day: date) -> tuple[dict[str, 
     return context, [stages, burn_up, people, gap_table]
 
 
+@cached_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     """?team=<id>&period=month|last_month|quarter[&month=YYYY-MM]&plan=<id>: a value that is
     none of these falls back to the default with a note on the page, never an error."""

@@ -35,6 +35,7 @@ from salesplan.dashboards.marketing_data import (
     marketing_plan_choices,
     shown_weeks,
 )
+from salesplan.figures import cached_page
 from salesplan.limits import MAX_ID, MAX_YEAR, MIN_YEAR
 from salesplan.models import Membership, Role, SalesPlan
 from salesplan.plans.selectors import decompose_plan, with_inputs
@@ -209,6 +210,7 @@ def tables_of(figures: MarketingFigures) -> dict[str, Table]:
     return {"channels": channels, "weeks": weeks, "spend": spend, "reasons": reasons}
 
 
+@cached_page
 def marketing(request: HttpRequest) -> HttpResponse:
     member = require_membership(request, may_see_marketing)
     organization = member.organization

@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from salesplan.access import require_membership
 from salesplan.dashboards import roles_data
+from salesplan.figures import cached_page
 from salesplan.models import Membership, Role
 from salesplan.output import chart_text
 from salesplan.plans.charts import BRAND, INK, figure
@@ -93,6 +94,7 @@ def plan_vs_forecast_chart(rows: Sequence[roles_data.RollupRow]) -> dict[str, An
     )
 
 
+@cached_page
 def overview(request: HttpRequest) -> HttpResponse:
     member = require_membership(request)
     if not _may_see(member):

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError, transaction
 
 from salesplan.dashboards.marketing_data import marketing_summary_refresh
+from salesplan.figures import figures_changed
 from salesplan.models import SalesPlan
 
 
@@ -27,6 +28,8 @@ def refresh_marketing(plan_id: int, since: str, last: str) -> int:
         plan = SalesPlan.objects.select_for_update().filter(pk=plan_id).first()
         if plan is None:
             return 0
-        return marketing_summary_refresh(
+        rows = marketing_summary_refresh(
             plan=plan, since=date.fromisoformat(since), last=date.fromisoformat(last)
         )
+        figures_changed(plan.organization_id)
+        return rows

@@ -8,9 +8,11 @@ from django.utils import timezone
 
 from salesplan.access import require_membership
 from salesplan.dashboards import roles_data
+from salesplan.figures import cached_page
 from salesplan.plans import selectors
 
 
+@cached_page
 def today(request: HttpRequest) -> HttpResponse:
     """Any member may open it; a member with no share of a current plan sees none (a head of
     sales has no personal plan: DOMAIN idea 5)."""

@@ -33,6 +33,9 @@ class Organization(models.Model):
     max_metric_share = models.DecimalField(
         _("max share of metrics per person"), max_digits=4, decimal_places=3, default=Decimal("0.5")
     )
+    # One more after every change of what the morning pages show (salesplan.figures): their
+    # cached answers are keyed by it.
+    figures_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("organization")

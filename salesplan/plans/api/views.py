@@ -24,6 +24,7 @@ from salesplan.api.mixins import (
     expected_version,
 )
 from salesplan.api.permissions import CanEditPlans
+from salesplan.figures import cached_answer
 from salesplan.models import SalesPlan
 from salesplan.planning import History, MonthStat
 from salesplan.plans import selectors, services, whatif
@@ -92,8 +93,13 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     # A what-if reads the plan (any plan the member sees); it and a preview are planning,
     # for the roles that may plan (CanEditPlans counts a preview as a write; what_if below).
     read_actions = frozenset({"what_if"})
+    # Actions that read the stored figures only: the plan's own row is all they need, not its
+    # people, products and stages.
+    figures_actions = frozenset({"performance"})
 
     def base_queryset(self):
+        if getattr(self, "action", None) in self.figures_actions:
+            return plans_queryset()
         return selectors.with_inputs(plans_queryset())
 
     def _may_plan_for(self, data: dict[str, Any]) -> None:
@@ -230,7 +236,15 @@ class PlanViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         query = PerformanceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         plan = self.get_object()
-        return Response(selectors.plan_performance(plan, query.validated_data.get("date")))
+        day = query.validated_data.get("date")
+        return cached_answer(
+            request,
+            self.organization,
+            "plan_performance",
+            lambda: selectors.plan_performance(plan, day),
+            plan.pk,
+            day,
+        )
 
     @extend_schema(
         parameters=[
