@@ -21,7 +21,7 @@ The rules it applies (DOMAIN section 3, idea 5):
   connected; overdue tasks are tasks, by their due day, not done by their due moment.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -340,6 +340,25 @@ def actuals_by_day(
         stages=stages,
         rows=_combine(parts, stages),
     )
+
+
+def _on_own_connection(**kwargs: Any) -> ActualsFrame:
+    try:
+        return actuals_by_day(**kwargs, concurrent=True)
+    finally:
+        connection.close()
+
+
+def actuals_by_day_beside(**kwargs: Any) -> "Future[ActualsFrame]":
+    """`actuals_by_day(concurrent=True)` started on a connection of its own (every query of
+    it off the caller's connection), for a caller that has work of its own for its connection
+    meanwhile (the recompute deletes the days it replaces). Reads only what is committed, as
+    `concurrent` does."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(_on_own_connection, **kwargs)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its work
 
 
 def _combine(parts: list[pd.DataFrame], stages: tuple[StageRef, ...]) -> pd.DataFrame:

@@ -38,7 +38,14 @@ from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from metrics.actuals import COUNT_COLUMNS, MONEY_COLUMNS, ActualsFrame, actuals_by_day, stage_column
+from metrics.actuals import (
+    COUNT_COLUMNS,
+    MONEY_COLUMNS,
+    ActualsFrame,
+    actuals_by_day,
+    actuals_by_day_beside,
+    stage_column,
+)
 from metrics.models import GapShare, PerformanceSnapshot, PerformanceTotals, PlanMetric
 from metrics.performance import MetricRef, actual_per_day, ref_of
 from responsibility.models import Responsibility
@@ -666,6 +673,15 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
             else:
                 since = found[0] + timedelta(days=1)
                 base = found[1:]
+        # The actuals read on connections of their own while this one deletes what they will
+        # replace (the server does both at once).
+        pending = (
+            actuals_by_day_beside(
+                organization=organization, funnel=plan.funnel, start=since, end=last
+            )
+            if concurrent and since <= last
+            else None
+        )
         # The days recomputed, and any after the last (a shortened period): one index range.
         first_gone = min(since, last + timedelta(days=1))
         for model in (PerformanceSnapshot, PerformanceTotals, GapShare):
@@ -673,7 +689,14 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
         if last < since:
             return 0
         written = _recompute(
-            plan, decomposition, refs, personal_refs, since, last, base, concurrent=concurrent
+            plan,
+            decomposition,
+            refs,
+            personal_refs,
+            since,
+            last,
+            base,
+            frame=pending.result() if pending is not None else None,
         )
         # Slips open and close from the last day's rows (notified once, after the commit).
         slips_sync(plan=plan, day=last)
@@ -690,15 +713,14 @@ def _recompute(
     last: date,
     base: tuple[dict[str, int], dict[int, dict[str, int]]] | None,
     *,
-    concurrent: bool = False,
+    frame: ActualsFrame | None = None,
 ) -> int:
-    frame = actuals_by_day(
-        organization=plan.organization,
-        funnel=plan.funnel,
-        start=since,
-        end=last,
-        concurrent=concurrent,
-    )
+    """The days from `since` to `last` tracked and stored; `frame`: their actuals if read
+    already (else read here, on this connection)."""
+    if frame is None:
+        frame = actuals_by_day(
+            organization=plan.organization, funnel=plan.funnel, start=since, end=last
+        )
     columns = frame.columns
     col = {name: i for i, name in enumerate(columns)}
     days = [since + timedelta(days=n) for n in range((last - since).days + 1)]

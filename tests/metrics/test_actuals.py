@@ -13,7 +13,13 @@ from django.db import connection, transaction
 from funnel.ingest.loader import load_frames
 from funnel.models import Payment
 from funnel.services import imports, uploads
-from metrics.actuals import ActualsFrame, actuals_by_day, cumulative_to, running_totals
+from metrics.actuals import (
+    ActualsFrame,
+    actuals_by_day,
+    actuals_by_day_beside,
+    cumulative_to,
+    running_totals,
+)
 from salesplan.models import Membership, Role
 from salesplan.plans.demo import DATA_DIR, seed_funnel, seed_people
 from tests.factories import FunnelFactory, OrganizationFactory
@@ -315,6 +321,12 @@ def test_the_queries_run_side_by_side_read_the_same_actuals(organization, funnel
     )
     # then every figure is the same, member by member and day by day
     pd.testing.assert_frame_equal(one_by_one.rows, side_by_side.rows)
+    # and the same when every query runs off this connection (the recompute deletes on it
+    # meanwhile)
+    beside = actuals_by_day_beside(
+        organization=organization, funnel=funnel, start=JANUARY, end=FEBRUARY_END
+    ).result(timeout=60)
+    pd.testing.assert_frame_equal(one_by_one.rows, beside.rows)
 
 
 def test_no_actuals_is_an_empty_frame(organization, funnel):
