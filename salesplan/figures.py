@@ -48,13 +48,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Vary", "Content-Disposition")
 
 
-def figures_changed(organization_ids: int | Iterable[int]) -> None:
+def figures_changed(organization_id: int) -> None:
     """The organizations' pages are out of date: every cached page of theirs is rebuilt on its
     next read. Inside a transaction the new version commits with the rows that changed: a
     reader sees both or neither."""
-    ids = [organization_ids] if isinstance(organization_ids, int) else list(organization_ids)
-    if ids:
-        Organization.objects.filter(pk__in=ids).update(figures_version=F("figures_version") + 1)
+    Organization.objects.filter(pk=organization_id).update(figures_version=F("figures_version") + 1)
 
 
 def figures_changed_by(user: Any) -> None:
@@ -76,7 +74,8 @@ class FiguresChangedMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.method in UNSAFE_METHODS:
+        # A refused write (4xx, 5xx) changed nothing.
+        if request.method in UNSAFE_METHODS and response.status_code < 400:
             figures_changed_by(getattr(request, "user", None))
         return response
 
