@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "metrics",
     "salesplan.plans",
     "salesplan.dashboards",
+    "salesplan.kpis",
+    "salesplan.clientbase",
+    "salesplan.reviews",
 ]
 
 MIDDLEWARE = [

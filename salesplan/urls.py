@@ -81,6 +81,9 @@ api_urlpatterns = [
         integrations_api.bitrix24_webhook,
         name="api_webhook_bitrix24",
     ),
+    path("", include("salesplan.kpis.api")),
+    path("", include("salesplan.clientbase.api")),
+    path("", include("salesplan.reviews.api")),
     *router.urls,
 ]
 
@@ -166,6 +169,9 @@ urlpatterns = [
         "settings/calendar/<int:pk>/delete/", views.calendar_day_delete, name="calendar_day_delete"
     ),
     path("", include("salesplan.dashboards.urls")),
+    path("", include("salesplan.kpis.urls")),
+    path("", include("salesplan.clientbase.urls")),
+    path("", include("salesplan.reviews.urls")),
     path("", include("salesplan.plans.urls")),
     path("", include("responsibility.urls")),
     path("", include("funnel.urls")),

@@ -1,0 +1,3 @@
+"""Client base: the REST API under /api/v1/."""
+
+urlpatterns: list = []

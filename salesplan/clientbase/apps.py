@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ClientbaseConfig(AppConfig):
+    """The client base not burned (issue 13, DOMAIN idea 7): refusal rates, permanent and
+    cooling-off refusals, the "do not touch" list and how long the untouched base lasts."""
+
+    name = "salesplan.clientbase"
+    label = "clientbase"
+    verbose_name = _("Client base")

@@ -1,0 +1,1 @@
+"""Client base: the models of salesplan.clientbase."""

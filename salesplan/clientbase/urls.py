@@ -1,0 +1,3 @@
+"""Client base: pages."""
+
+urlpatterns: list = []

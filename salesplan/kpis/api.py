@@ -1,0 +1,3 @@
+"""Role KPIs and bonus: the REST API under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Role KPIs and bonus: the models of salesplan.kpis."""

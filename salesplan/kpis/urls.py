@@ -1,0 +1,3 @@
+"""Role KPIs and bonus: pages."""
+
+urlpatterns: list = []

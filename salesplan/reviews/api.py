@@ -1,0 +1,3 @@
+"""Weekly reviews: the REST API under /api/v1/."""
+
+urlpatterns: list = []

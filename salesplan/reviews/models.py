@@ -1,0 +1,1 @@
+"""Weekly reviews: the models of salesplan.reviews."""

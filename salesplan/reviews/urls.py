@@ -1,0 +1,3 @@
+"""Weekly reviews: pages."""
+
+urlpatterns: list = []
