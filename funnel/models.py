@@ -103,6 +103,12 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["organization", "created_at"], name="lead_org_created"),
             models.Index(fields=["organization", "responsible"], name="lead_org_responsible"),
+            # Plan vs fact's refusals: the leads lost in a period (a few of all the leads).
+            models.Index(
+                fields=["organization", "lost_at"],
+                condition=models.Q(lost_at__isnull=False),
+                name="lead_org_lost",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -207,6 +213,9 @@ class Call(models.Model):
     )
     at = models.DateTimeField(_("at"))
     connected = models.BooleanField(_("connected"))
+    # The CRM's comment on the call. NULL: the source does not export comments (nothing to
+    # judge); "": it does, and this call has none (DOMAIN idea 8: every communication in the CRM).
+    comment = models.TextField(_("comment"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -233,11 +242,20 @@ class Task(models.Model):
     )
     due_at = models.DateTimeField(_("due"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    # The task's description as the CRM exports it: the goal of the next contact. NULL: the
+    # source does not export it (not judged); "": exported, and empty (no goal stated).
+    text = models.TextField(_("text"), null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "source", "external_id"], name="task_external_unique"
+            )
+        ]
+        indexes = [
+            # CRM discipline: a lead's open tasks (is there a next one?), the open tasks only.
+            models.Index(
+                fields=["lead"], condition=models.Q(done_at__isnull=True), name="task_open_lead"
             )
         ]
 
