@@ -9,3 +9,7 @@ class ReviewsConfig(AppConfig):
     name = "salesplan.reviews"
     label = "reviews"
     verbose_name = _("Weekly reviews")
+
+    def ready(self) -> None:
+        # Connecting the receivers imports models: only once the app registry is ready.
+        from salesplan.reviews import receivers  # noqa: F401
