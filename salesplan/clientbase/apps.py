@@ -9,3 +9,7 @@ class ClientbaseConfig(AppConfig):
     name = "salesplan.clientbase"
     label = "clientbase"
     verbose_name = _("Client base")
+
+    def ready(self) -> None:
+        # Connecting the receivers imports models: only once the app registry is ready.
+        from salesplan.clientbase import receivers  # noqa: F401
