@@ -10,3 +10,7 @@ class KpisConfig(AppConfig):
     name = "salesplan.kpis"
     label = "kpis"
     verbose_name = _("Role KPIs and bonus")
+
+    def ready(self) -> None:
+        # Connecting the receivers imports models: only once the app registry is ready.
+        from salesplan.kpis import receivers  # noqa: F401
