@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from funnel.importers.batch import MAX_ITEMS, ItemError, count_items
+from funnel.importers.batch import MAX_ITEMS, NOTE_MAX_LENGTH, ItemError, count_items
 from funnel.models import Source
 from funnel.services import events
 from salesplan.api.mixins import OrganizationScopedMixin
@@ -74,6 +74,14 @@ class CallItemSerializer(serializers.Serializer):
     lead_external_id = serializers.CharField(required=False, max_length=100)
     at = serializers.DateTimeField(help_text=MOMENT_HELP)
     connected = serializers.BooleanField()
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The call's comment. Leave the field out if your CRM does not export "
+        "comments (the stored one is kept, and the call is not counted as uncommented); send "
+        '"" for a call that has none.',
+    )
 
 
 class TaskItemSerializer(serializers.Serializer):
@@ -82,6 +90,13 @@ class TaskItemSerializer(serializers.Serializer):
     member = serializers.CharField(required=False)
     due_at = serializers.DateTimeField(help_text=MOMENT_HELP)
     done_at = serializers.DateTimeField(required=False, allow_null=True)
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The task's text: the goal of the next contact. Leave the field out if your "
+        "CRM does not export it (the stored one is kept, and the task is not judged).",
+    )
 
 
 class EventsBatchSerializer(serializers.Serializer):

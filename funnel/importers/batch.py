@@ -35,6 +35,11 @@ from funnel.ingest.schema import FRAME_COLUMNS, RowError
 MAX_ITEMS = 10_000
 
 TEXT, MOMENT, DAY, MONEY, FLAG, STAGE = "text", "moment", "day", "money", "flag", "stage"
+# Free text a CRM may or may not export (a task's text, a call's comment): an item without
+# the field leaves it None, so the stored value is kept; an empty one is "" (sent, empty).
+NOTE = "note"
+# A task's text and a call's comment: room for a paragraph, not for a transcript.
+NOTE_MAX_LENGTH = 2000
 SETTINGS_KEYS = ("funnel", "source", "valid_items_only")
 
 
@@ -99,6 +104,7 @@ SECTIONS: dict[str, dict[str, Spec]] = {
         "lead_external_id": _id(required=False),
         "at": Spec(MOMENT, required=True),
         "connected": Spec(FLAG, required=True),
+        "comment": Spec(NOTE, max_length=NOTE_MAX_LENGTH),
     },
     "tasks": {
         "external_id": _id(),
@@ -106,6 +112,7 @@ SECTIONS: dict[str, dict[str, Spec]] = {
         "member": Spec(TEXT),
         "due_at": Spec(MOMENT, required=True),
         "done_at": Spec(MOMENT),
+        "text": Spec(NOTE, max_length=NOTE_MAX_LENGTH),
     },
 }
 # What makes two items of a section the same record (the loader's upsert keys).
@@ -158,7 +165,7 @@ def count_items(body: Mapping[str, Any]) -> int:
 
 
 def _convert(value: Any, spec: Spec, zone: tzinfo, stages: Mapping[str, int], names: list) -> Any:
-    if spec.kind == TEXT:
+    if spec.kind in (TEXT, NOTE):
         return to_text(value, spec.max_length)
     if spec.kind == MOMENT:
         return to_moment(value, zone)
@@ -274,6 +281,9 @@ def _row(
     row: dict[str, Any] = {}
     for name, spec in specs.items():
         raw = item.get(name)
+        if spec.kind == NOTE and name not in item:
+            row[name] = None  # not sent: the stored value stays
+            continue
         try:
             value = _convert(raw, spec, zone, stages, names)
         except Invalid as invalid:
@@ -323,6 +333,8 @@ def frame_of(section: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
             data[column] = pd.array(values, dtype="boolean")
         elif kind == STAGE:
             data[column] = pd.array(values, dtype="Int64")
+        elif kind == NOTE:
+            data[column] = pd.Series(values, dtype=object)
         else:
             data[column] = pd.Series(["" if v is None else v for v in values], dtype=object)
     frame = pd.DataFrame(data)

@@ -29,8 +29,16 @@ from django.utils.translation import gettext as _
 from funnel.identities import channel_key, channel_lookup, people_lookup, person_key
 from funnel.ingest import preview
 from funnel.ingest.preview import Changes
-from funnel.ingest.schema import FRAME_COLUMNS, RowError
-from funnel.ingest.staging import DAY, NUMERIC, PEOPLE_COLUMNS, STAGING, STAMP, TEXT
+from funnel.ingest.schema import FRAME_COLUMNS, SENT_COLUMNS, RowError
+from funnel.ingest.staging import (
+    DAY,
+    NUMERIC,
+    PEOPLE_COLUMNS,
+    SENT_SUFFIX,
+    STAGING,
+    STAMP,
+    TEXT,
+)
 from funnel.ingest.upsert_sql import (
     CALLS_SQL,
     EVENTS_SQL,
@@ -156,6 +164,7 @@ class Loader:
     def _to_staging(self, kind: str, frame: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)
         people = PEOPLE_COLUMNS.get(kind)
+        sent = SENT_COLUMNS.get(kind, ())
         for name, sql_kind in STAGING[kind]:
             if people and name == people[1]:
                 out[name] = self._members(frame[people[0]])
@@ -172,6 +181,8 @@ class Loader:
                 out[name] = values.where(values != "", None).astype(object)
             elif name == "channel" and self.channels:
                 out[name] = self._channels(frame[name])
+            elif name.endswith(SENT_SUFFIX) and name[: -len(SENT_SUFFIX)] in sent:
+                out[name] = frame[name[: -len(SENT_SUFFIX)]].notna()
             elif sql_kind == TEXT:
                 out[name] = frame[name].fillna("").astype(str)
             else:

@@ -59,8 +59,29 @@ PAYMENT_COLUMNS = (
 )
 
 SPEND_COLUMNS = ("line", "channel", "date", "amount")  # date: the local day, datetime64 date
-CALL_COLUMNS = ("line", "external_id", "member", "lead_external_id", "at", "connected")
-TASK_COLUMNS = ("line", "external_id", "lead_external_id", "member", "due_at", "done_at")
+# A call's comment and a task's text: None where the source did not send them (the stored
+# value is kept), "" where it sent them empty.
+CALL_COLUMNS = (
+    "line",
+    "external_id",
+    "member",
+    "lead_external_id",
+    "at",
+    "connected",
+    "comment",
+)
+TASK_COLUMNS = (
+    "line",
+    "external_id",
+    "lead_external_id",
+    "member",
+    "due_at",
+    "done_at",
+    "text",
+)
+# Frame columns that may be absent from a source (None) rather than empty: staged with a
+# `<column>_sent` flag beside them, so the upsert keeps the stored value when it was not sent.
+SENT_COLUMNS = {"calls": ("comment",), "tasks": ("text",)}
 
 FRAME_COLUMNS = {
     "leads": LEAD_COLUMNS,

@@ -11,6 +11,9 @@ TEXT, INT, BIGINT, BOOL, STAMP, NUMERIC, DAY = (
     "date",
 )
 
+# The flag staged beside a column of schema.SENT_COLUMNS: did the source send it at all.
+SENT_SUFFIX = "_sent"
+
 # Staging columns per frame: (column, SQL type). `member_id` / `credited_id` are resolved from
 # the people's names before staging; `stage_position` from the frame's `stage`.
 STAGING: dict[str, tuple[tuple[str, str], ...]] = {
@@ -63,6 +66,8 @@ STAGING: dict[str, tuple[tuple[str, str], ...]] = {
         ("lead_external_id", TEXT),
         ("at", STAMP),
         ("connected", BOOL),
+        ("comment", TEXT),
+        ("comment_sent", BOOL),
     ),
     "tasks": (
         ("line", INT),
@@ -71,6 +76,8 @@ STAGING: dict[str, tuple[tuple[str, str], ...]] = {
         ("member_id", BIGINT),
         ("due_at", STAMP),
         ("done_at", STAMP),
+        ("text", TEXT),
+        ("text_sent", BOOL),
     ),
 }
 # Which frame column names a person, and the staging column that gets their membership id.

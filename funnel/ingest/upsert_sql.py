@@ -255,10 +255,14 @@ _CALL_ASSIGNMENTS = [
     ("lead_id", "COALESCE(EXCLUDED.lead_id, funnel_call.lead_id)"),
     ("at", "EXCLUDED.at"),
     ("connected", "EXCLUDED.connected"),
+    # Only a load that sends the comment changes it (an empty one included): NULL is not sent.
+    ("comment", "COALESCE(EXCLUDED.comment, funnel_call.comment)"),
 ]
 CALLS_SQL = f"""
-INSERT INTO funnel_call (organization_id, source, external_id, member_id, lead_id, at, connected)
-SELECT %(org)s, %(source)s, s.external_id, s.member_id, l.id, s.at, s.connected
+INSERT INTO funnel_call (organization_id, source, external_id, member_id, lead_id, at, connected,
+    comment)
+SELECT %(org)s, %(source)s, s.external_id, s.member_id, l.id, s.at, s.connected,
+    CASE WHEN s.comment_sent THEN s.comment END
 FROM ingest_calls s
 LEFT JOIN funnel_lead l
   ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id
@@ -272,11 +276,14 @@ _TASK_ASSIGNMENTS = [
     ("member_id", "COALESCE(EXCLUDED.member_id, funnel_task.member_id)"),
     ("due_at", "EXCLUDED.due_at"),
     ("done_at", "COALESCE(EXCLUDED.done_at, funnel_task.done_at)"),
+    # Only a load that sends the text changes it (an empty one included): NULL is not sent.
+    ("text", "COALESCE(EXCLUDED.text, funnel_task.text)"),
 ]
 TASKS_SQL = f"""
 INSERT INTO funnel_task (organization_id, source, external_id, lead_id, member_id, due_at,
-    done_at)
-SELECT %(org)s, %(source)s, s.external_id, l.id, s.member_id, s.due_at, s.done_at
+    done_at, text)
+SELECT %(org)s, %(source)s, s.external_id, l.id, s.member_id, s.due_at, s.done_at,
+    CASE WHEN s.text_sent THEN s.text END
 FROM ingest_tasks s
 LEFT JOIN funnel_lead l
   ON l.organization_id = %(org)s AND l.source = %(source)s AND l.external_id = s.lead_external_id

@@ -4,6 +4,8 @@ import pandas as pd
 
 from funnel.ingest.schema import FRAME_COLUMNS
 
+NOTES = ("comment", "text")
+
 
 def frame(kind: str, rows: list[dict]) -> pd.DataFrame:
     """A normalized frame with the dtypes of funnel.ingest.schema."""
@@ -23,7 +25,8 @@ def frame(kind: str, rows: list[dict]) -> pd.DataFrame:
         if column in data:
             data[column] = data[column].fillna("").astype(str)
     for column in data:
-        if data[column].dtype == object and column not in ("amount", "gross_margin"):
+        # A task's text, a call's comment: None is "not sent" (the stored value is kept).
+        if data[column].dtype == object and column not in ("amount", "gross_margin", *NOTES):
             data[column] = data[column].fillna("")
     return data[list(FRAME_COLUMNS[kind])]
 
