@@ -19,6 +19,11 @@ The rules it applies (DOMAIN section 3, idea 5):
   and revenue from existing clients come from payments (`is_new_client`), by `paid_at`.
 - Marketing spend is the department's (it has no member); missed calls are calls not
   connected; overdue tasks are tasks, by their due day, not done by their due moment.
+- Lost deals are leads on the day of their loss (`lost_at`): with the won deals, the closed
+  ones (the refusal rate, lost ÷ closed).
+- CRM discipline (metrics.discipline, DOMAIN idea 8): leads without a next task are leads, by
+  their creation day, open now with no open task; tasks without a goal are tasks, by their due
+  day, whose text states none (a task whose source exports no text is not judged).
 """
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,6 +52,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from funnel.models import Call, Funnel, Lead, Payment, Spend, StageEvent, Task
+from metrics.discipline import no_goal, open_without_next_task
 from salesplan.access import scoped
 from salesplan.models import Membership, Organization, Role
 
@@ -60,6 +66,9 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "missed_calls",
     "tasks_due",
     "overdue_tasks",
+    "lost_deals",
+    "leads_without_next_task",
+    "tasks_without_goal",
 )
 # Exact decimals per (member, day) (DOMAIN section 3: money is never float).
 MONEY_COLUMNS: tuple[str, ...] = (
@@ -227,7 +236,7 @@ def actuals_by_day(
     tz: tzinfo | None = None,
     concurrent: bool = False,
 ) -> ActualsFrame:
-    """The funnel's actuals per (member, local day) from `start` to `end` inclusive, in six
+    """The funnel's actuals per (member, local day) from `start` to `end` inclusive, in seven
     aggregate queries whatever the volume. `tz` defaults to the organization's time zone.
     `concurrent` runs the five grouped queries side by side on connections of their own
     (`_run`: only for a caller with no uncommitted actuals; PostgreSQL only)."""
@@ -265,8 +274,20 @@ def actuals_by_day(
         _personal(None, "", heads),
         leads=Count("id"),
         target_leads=Count("id", filter=Q(is_target=True)),
+        leads_without_next_task=Count("id", filter=open_without_next_task(organization.pk)),
     )
     queries.append(leads)
+
+    # Refusals: leads lost in the period, by the day of their loss (a partial index holds
+    # only the lost leads: a few of all of them).
+    lost = _grouped(
+        scoped(Lead, organization).filter(funnel=funnel, lost_at__gte=since, lost_at__lt=until),
+        "lost_at",
+        zone,
+        _personal(None, "", heads),
+        lost_deals=Count("id"),
+    )
+    queries.append(lost)
 
     # A deal is won on the day of its lead's first payment (ties broken by id).
     earlier = Payment.objects.filter(organization=organization, lead=OuterRef("lead")).filter(
@@ -310,6 +331,7 @@ def actuals_by_day(
         _personal("member", "lead__", heads),
         tasks_due=Count("id"),
         overdue_tasks=Count("id", filter=Q(done_at__isnull=True) | Q(done_at__gt=F("due_at"))),
+        tasks_without_goal=Count("id", filter=no_goal()),
     )
     queries.append(tasks)
     parts = _run(queries, concurrent and connection.vendor == "postgresql")

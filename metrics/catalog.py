@@ -119,6 +119,17 @@ KINDS: tuple[MetricKind, ...] = (
     ),
     MetricKind("refusal_rate", gettext_noop("Refusal rate"), "lower", "percent", Category.SALES),
     MetricKind("overdue_tasks", gettext_noop("Overdue tasks"), "lower", "count", Category.SALES),
+    # CRM discipline (DOMAIN idea 8): every lead has a next task, and the task states a goal.
+    MetricKind(
+        "leads_without_next_task",
+        gettext_noop("Leads without a next task"),
+        "lower",
+        "count",
+        Category.SALES,
+    ),
+    MetricKind(
+        "tasks_without_goal", gettext_noop("Tasks without a goal"), "lower", "count", Category.SALES
+    ),
 )
 CATALOG: dict[str, MetricKind] = {kind.code: kind for kind in KINDS}
 
@@ -248,4 +259,17 @@ def plan_metrics(
     metrics.append(PlannedMetric("missed_call_rate", "missed_call_rate", "Missed-call rate", None))
     metrics.append(PlannedMetric("refusal_rate", "refusal_rate", "Refusal rate", None))
     metrics.append(PlannedMetric("overdue_tasks", "overdue_tasks", "Overdue tasks", Decimal(0)))
+    metrics.append(
+        PlannedMetric(
+            "leads_without_next_task",
+            "leads_without_next_task",
+            "Leads without a next task",
+            Decimal(0),
+        )
+    )
+    metrics.append(
+        PlannedMetric(
+            "tasks_without_goal", "tasks_without_goal", "Tasks without a goal", Decimal(0)
+        )
+    )
     return metrics

@@ -232,3 +232,99 @@ class Slip(models.Model):
 
     def __str__(self) -> str:
         return f"slip {self.plan_id}/{self.metric_id}/{self.owner_id or '-'} since {self.since}"
+
+
+# --- CRM discipline (DOMAIN idea 8) -----------------------------------------------------------
+
+
+class DisciplineKind(models.TextChoices):
+    """The four ways a CRM is not kept (metrics.discipline says how each is found)."""
+
+    LEAD_WITHOUT_NEXT_TASK = "lead_without_next_task", _("Leads without a next task")
+    OVERDUE_TASK = "overdue_task", _("Overdue tasks")
+    TASK_WITHOUT_GOAL = "task_without_goal", _("Tasks without a goal")
+    CALL_WITHOUT_COMMENT = "call_without_comment", _("Calls without a comment")
+
+
+class DisciplineDay(models.Model):
+    """One member's CRM discipline on one of the organization's local days, as the discipline
+    job (metrics.discipline) last counted it that day; `member` None: rows nobody is
+    responsible for. Pages and the API read these, never the tasks themselves."""
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    member = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    day = models.DateField()
+    leads_without_next_task = models.PositiveIntegerField(default=0)
+    overdue_tasks = models.PositiveIntegerField(default=0)
+    tasks_without_goal = models.PositiveIntegerField(default=0)
+    calls_without_comment = models.PositiveIntegerField(default=0)
+    # What the counts are out of: open leads, open tasks, and the calls of the comment window
+    # whose source exports comments (0: nothing to judge, shown as "not exported").
+    open_leads = models.PositiveIntegerField(default=0)
+    open_tasks = models.PositiveIntegerField(default=0)
+    calls_judged = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organization_id", "-day", "member_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "day", "member"],
+                condition=models.Q(member__isnull=False),
+                name="discipline_member_day_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "day"],
+                condition=models.Q(member__isnull=True),
+                name="discipline_nobody_day_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"discipline {self.organization_id}/{self.member_id or '-'} {self.day}"
+
+    @property
+    def total(self) -> int:
+        return (
+            self.leads_without_next_task
+            + self.overdue_tasks
+            + self.tasks_without_goal
+            + self.calls_without_comment
+        )
+
+
+class DisciplineItem(models.Model):
+    """One offending lead, task or call found by the organization's latest discipline run (the
+    run replaces them all): what the discipline page lists, per member."""
+
+    organization = models.ForeignKey(
+        "salesplan.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    member = models.ForeignKey(
+        "salesplan.Membership", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=24, choices=DisciplineKind.choices)
+    lead = models.ForeignKey(
+        "funnel.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    task = models.ForeignKey(
+        "funnel.Task", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    call = models.ForeignKey(
+        "funnel.Call", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The lead's creation, the task's due moment, the call's moment: the list's order.
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["organization", "member", "kind", "at"], name="discipline_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.lead_id or self.task_id or self.call_id}"

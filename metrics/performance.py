@@ -13,9 +13,11 @@ reached it, once each, the stages above implied):
 - the share of target leads: target leads ÷ leads; a stage's conversion: the next stage ÷ it;
 - revenue, gross margin, new clients, revenue from existing clients, marketing spend: sums;
 - average check: revenue ÷ won deals; cost per lead (per target lead): spend ÷ leads (target
-  leads); missed-call rate: missed calls ÷ calls; overdue tasks: their count;
-- a ratio whose denominator is zero (no meetings yet), and the refusal rate (not read from the
-  actuals yet), have no actual: None, and the metric is not assessed.
+  leads); missed-call rate: missed calls ÷ calls; overdue tasks, leads without a next task,
+  tasks without a goal: their counts;
+- the refusal rate: lost deals ÷ closed ones (lost + won), by the days they closed;
+- a ratio whose denominator is zero (no meetings yet, nothing closed) has no actual: None, and
+  the metric is not assessed.
 """
 
 from collections.abc import Mapping, Sequence
@@ -45,6 +47,8 @@ SUMS = {
     "existing_client_revenue": "existing_client_revenue",
     "marketing_spend": "marketing_spend",
     "overdue_tasks": "overdue_tasks",
+    "leads_without_next_task": "leads_without_next_task",
+    "tasks_without_goal": "tasks_without_goal",
 }
 
 
@@ -121,7 +125,10 @@ def actual_per_day(
         return column("marketing_spend"), scaled(stage(target_position), 100)
     if kind == "missed_call_rate":
         return column("missed_calls"), column("calls")
-    return zeros, zeros  # the refusal rate: not read from the actuals yet
+    if kind == "refusal_rate":
+        lost = column("lost_deals")
+        return lost, [a + b for a, b in zip(lost, column("won_deals"), strict=True)]
+    return zeros, zeros  # a kind this reading does not know: not assessed
 
 
 def actual_to_date(

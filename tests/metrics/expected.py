@@ -27,8 +27,11 @@ DOMAIN_KINDS = frozenset(
         "overdue_tasks",
     }
 )
-# Beyond DOMAIN's list: the budget (DOMAIN 1.1) and the farmer's metric (DOMAIN idea 4).
-EXTRA_KINDS = frozenset({"marketing_spend", "existing_client_revenue"})
+# Beyond DOMAIN's list: the budget (DOMAIN 1.1), the farmer's metric (DOMAIN idea 4), and CRM
+# discipline's two (DOMAIN idea 8: every lead has a next task, with a goal).
+EXTRA_KINDS = frozenset(
+    {"marketing_spend", "existing_client_revenue", "leads_without_next_task", "tasks_without_goal"}
+)
 
 # code: (direction, unit, category). DOMAIN: the marketer owns lead volume, cost per lead and
 # the share of target leads; the head of sales owns revenue; a lower-is-better metric (cost per
@@ -50,6 +53,8 @@ SPEC: dict[str, tuple[str, str, Category]] = {
     "missed_call_rate": ("lower", "percent", Category.SALES),
     "refusal_rate": ("lower", "percent", Category.SALES),
     "overdue_tasks": ("lower", "count", Category.SALES),
+    "leads_without_next_task": ("lower", "count", Category.SALES),
+    "tasks_without_goal": ("lower", "count", Category.SALES),
 }
 LOWER_IS_BETTER = frozenset(
     {
@@ -59,6 +64,8 @@ LOWER_IS_BETTER = frozenset(
         "missed_call_rate",
         "refusal_rate",
         "overdue_tasks",
+        "leads_without_next_task",
+        "tasks_without_goal",
     }
 )
 
@@ -83,6 +90,8 @@ DECEMBER_VALUES: dict[str, Decimal | None] = {
     "missed_call_rate": None,  # tracked, no target yet
     "refusal_rate": None,
     "overdue_tasks": D(0),
+    "leads_without_next_task": D(0),  # every lead has a next task
+    "tasks_without_goal": D(0),
 }
 
 # Revenue 2,000,000 by hand: 40 deals → ⌈40 / 0.4⌉ = 100 held → ⌈100 / 0.8⌉ = 125 scheduled →
@@ -119,5 +128,7 @@ SALES_KEYS = frozenset(
         "missed_call_rate",
         "refusal_rate",
         "overdue_tasks",
+        "leads_without_next_task",
+        "tasks_without_goal",
     }
 )

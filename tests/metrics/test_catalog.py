@@ -35,11 +35,11 @@ def values_of(plan: PlanInput, *, has_farmers: bool = False) -> dict[str, Decima
 # --- the catalog ----------------------------------------------------------------------------
 
 
-def test_the_catalog_holds_every_domain_metric_and_the_two_extras():
+def test_the_catalog_holds_every_domain_metric_and_the_extras():
     # given the catalog
     codes = [kind.code for kind in KINDS]
 
-    # then it has DOMAIN's kinds, the budget and the farmer's metric, each once
+    # then it has DOMAIN's kinds, the budget, the farmer's metric and CRM discipline's, each once
     assert set(codes) == DOMAIN_KINDS | EXTRA_KINDS
     assert len(codes) == len(set(codes)) == len(CATALOG)
     assert all(CATALOG[kind.code] is kind for kind in KINDS)

@@ -1,0 +1,34 @@
+"""Metrics jobs: thin, they take ids and call one service."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from metrics.discipline import discipline_refresh, organizations_to_refresh
+from salesplan.queue import enqueue
+
+REFRESH_DISCIPLINE = "metrics.refresh_discipline"
+
+
+@shared_task(
+    name=REFRESH_DISCIPLINE,
+    acks_late=True,  # idempotent: the run replaces what the last one stored
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=5 * 60,
+    time_limit=6 * 60,
+)
+def refresh_discipline(organization_id: int) -> int:
+    """The organization's CRM discipline counted and stored (metrics.discipline)."""
+    return discipline_refresh(organization_id=organization_id)
+
+
+@shared_task(name="metrics.refresh_all_discipline", acks_late=True, soft_time_limit=60)
+def refresh_all_discipline() -> int:
+    """Beat: every organization with leads or tasks, one job each (overdue tasks appear as time
+    passes, with no load to announce them). A broker that is down is only logged: the next
+    beat queues them again."""
+    ids = list(organizations_to_refresh().values_list("pk", flat=True))
+    for organization_id in ids:
+        enqueue(REFRESH_DISCIPLINE, organization_id, robust=True)
+    return len(ids)
