@@ -17,7 +17,12 @@ set, recomputed through the real service, against a hand-written SQL floor in th
 - floor: one SQL `GROUP BY (member, local day, stage)` over the same stage events (member: the
   event's, else the lead's responsible, none for a head of sales; the day `AT TIME ZONE` the
   organization's), every row fetched to the client, `--runs` times, best;
-- `ratio` = best recompute ÷ best floor (target ≤ 2.0);
+- `ratio` = best recompute ÷ best floor (target ≤ 2.0). The recomputes run over the rows a
+  previous run stored, as every full recompute after the first does (the nightly one): the
+  service compares and updates only the rows that changed (the last day's, on a rerun);
+- rewrite: the same full recompute once with every stored row replaced (`REWRITE_SHARE`
+  forced: what an edit of the plan costs) and once from nothing stored (`rewrite_s`,
+  `from_empty_s` and their ratios, printed beside, not judged);
 - incremental: 1,000 new leads, each with a stage event, dated on the period's last day, loaded
   through the events API's service (`funnel.services.events.events_load`), which marks the plan
   dirty (`SalesPlan.performance_dirty_from`, through the `actuals_loaded` receiver); then
@@ -460,6 +465,28 @@ def main() -> None:
     )
     print(f"ratio         {ratio:.2f} (recompute ÷ group by; target ≤ {RATIO_TARGET})")
 
+    # The same full recompute when every stored row must be replaced (an edit of the plan moves
+    # every plan-to-date): the service deletes them and writes all with one COPY. Timed once
+    # each way: forced, and from nothing stored.
+    from salesplan.plans import performance as performance_service
+
+    saved_share = performance_service.REWRITE_SHARE
+    performance_service.REWRITE_SHARE = -1.0  # every chunk "changed beyond the share"
+    try:
+        rewrite_s, _ = recompute(plan.pk, full=True)
+    finally:
+        performance_service.REWRITE_SHARE = saved_share
+    from metrics.models import PerformanceSnapshot
+
+    PerformanceSnapshot.objects.filter(plan_id=plan.pk).delete()
+    vacuum()
+    empty_s, _ = recompute(plan.pk, full=True)
+    print(
+        f"rewrite       {rewrite_s:.3f} s (every row replaced, ratio {rewrite_s / group_by_s:.2f});"
+        " "
+        f"{empty_s:.3f} s from nothing stored (ratio {empty_s / group_by_s:.2f})"
+    )
+
     # Incremental: new actuals through the events API's service, then the plain call.
     vacuum()  # the full rewrites' dead rows, gone as autovacuum would have by the next load
     incremental_times, load_times, added_events, dirty_days = [], [], 0, []
@@ -510,6 +537,10 @@ def main() -> None:
         "group_by_rows": floor_rows,
         "ratio": round(ratio, 2),
         "ratio_target": RATIO_TARGET,
+        "rewrite_s": round(rewrite_s, 3),
+        "rewrite_ratio": round(rewrite_s / group_by_s, 2),
+        "from_empty_s": round(empty_s, 3),
+        "from_empty_ratio": round(empty_s / group_by_s, 2),
         "incremental_s": round(incremental_s, 3),
         "incremental_target_s": INCREMENTAL_TARGET_S,
         "incremental_events": added_events // args.runs,
