@@ -296,3 +296,35 @@ def test_the_settings_page(client_for, head, seller):
     saved = services.base_settings(head.organization)
     assert (saved.permanent_reasons, saved.cooling_days) == (["ЛПР умер", "Ликвидация"], 45)
     assert client_for(seller).get("/client-base/settings/").status_code == 403
+
+
+def test_the_page_reads_in_a_few_queries_whatever_the_list(
+    client_for, head, funnel, organization, seller, django_assert_max_num_queries
+):
+    # given 60 cooling companies, each with a call by the salesperson (60 warnings)
+    now = timezone.now()
+    for number in range(60):
+        lead = LeadFactory(
+            funnel=funnel,
+            company=f"Company {number}",
+            lost_at=now - timedelta(days=1),
+            lost_reason="Нет",
+            responsible=seller,
+            channel=f"Channel {number % 3}",
+        )
+        Call.objects.create(
+            organization=organization,
+            source="api",
+            external_id=f"q{number}",
+            lead=lead,
+            member=seller,
+            at=now,
+            connected=True,
+        )
+    services.client_base_refresh(organization_id=organization.pk)
+    page = client_for(head)
+    # then the page's queries do not grow with the rows (session, member, the reads)
+    with django_assert_max_num_queries(20):
+        response = page.get("/client-base/")
+    assert response.status_code == 200
+    assert response.content.decode().count('data-warning="call-') == 50  # WARNINGS_ON_PAGE

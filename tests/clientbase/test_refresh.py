@@ -13,6 +13,7 @@ from funnel import signals as funnel_signals
 from funnel.models import Call, Lead, StageEvent, Task
 from salesplan.clientbase import services
 from salesplan.clientbase.models import BaseSummary, Company, CoolingContact, RefusalRate
+from salesplan.clientbase.tasks import refresh_all
 from salesplan.models import Role
 from tests.factories import LeadFactory, PaymentFactory, PlanFactory
 
@@ -333,3 +334,11 @@ def test_a_company_no_lead_names_is_removed(world, organization):
     world["acme"].delete()
     services.client_base_refresh(organization_id=organization.pk, now=NOW)
     assert not Company.objects.filter(key="acme").exists()
+
+
+def test_the_nightly_job_queues_every_organization_with_leads(
+    world, organization, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert refresh_all.apply().get() == 1
+    assert BaseSummary.objects.filter(organization=organization).exists()
