@@ -21,8 +21,8 @@ def default_permanent_reasons() -> list[str]:
 
 
 class BaseSettings(models.Model):
-    """The organization's rules for refusals, edited by the owner or a head of sales. The row
-    is also the lock the job takes, so two recomputes of one organization never interleave."""
+    """The organization's rules for refusals, edited by the owner or a head of sales (the
+    defaults until first saved)."""
 
     organization = models.OneToOneField(
         "salesplan.Organization", on_delete=models.CASCADE, related_name="client_base_settings"

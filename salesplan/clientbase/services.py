@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -49,6 +49,9 @@ LEAD_CHUNK = 5_000
 # PostgreSQL's 65,535 parameters, and small enough for its planner to use the lead index).
 WRITE_BATCH = 2_000
 LEAD_ID_BATCH = 5_000
+# PostgreSQL advisory lock namespace of the recompute (one run per organization at once; a
+# save of the rules does not wait for a run, it queues the next one).
+CLIENT_BASE_LOCK = 13_007
 
 # --- the rules ------------------------------------------------------------------------------
 
@@ -160,9 +163,12 @@ class _Counts:
     lost: int = 0
 
 
-def _locked_settings(organization: Organization) -> BaseSettings:
-    BaseSettings.objects.get_or_create(organization=organization)
-    return BaseSettings.objects.select_for_update().get(organization=organization)
+def _lock(organization_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [CLIENT_BASE_LOCK, organization_id]
+            )
 
 
 def _leads(organization: Organization) -> Iterable[tuple[Any, ...]]:
@@ -191,14 +197,15 @@ def _leads(organization: Organization) -> Iterable[tuple[Any, ...]]:
 
 
 def client_base_refresh(*, organization_id: int, now: datetime | None = None) -> BaseSummary | None:
-    """Recompute one organization's base from its leads, in one transaction (the settings row
-    locked: runs of one organization never interleave). Idempotent: a rerun stores the same
+    """Recompute one organization's base from its leads, in one transaction (an advisory lock:
+    runs of one organization never interleave). Idempotent: a rerun stores the same
     rows, and a warning keeps the moment it was first found."""
     with transaction.atomic():
+        _lock(organization_id)
         organization = Organization.objects.filter(pk=organization_id).first()
         if organization is None:
             return None
-        rules = _locked_settings(organization)
+        rules = base_settings(organization)
         zone = ZoneInfo(organization.time_zone)
         now = now or timezone.now()
         today = burn.local_day(now, zone)
