@@ -24,83 +24,91 @@ class Function:
 
 
 FUNCTIONS: tuple[Function, ...] = (
+    # Отслеживать метрики — смотреть цифры отдела: план-факт, отставания, конверсии.
     Function(
         "track_metrics",
         _("Track the metrics"),
-        _("Looked at the department's figures: plan vs fact, slips, conversions."),
+        _("Look at the department's figures: plan vs fact, slips, conversions."),
     ),
+    # Планировать неделю — раз в неделю отложить всё и просчитать следующие шаги.
     Function(
         "plan",
         _("Plan the week"),
         _(
-            "Put everything aside once a week and worked out the next steps: the plan broken "
-            "down into calls, meetings and deals."
+            "Once a week, put everything aside and work out the next steps: break the plan "
+            "down into leads, calls, meetings and deals."
         ),
     ),
+    # Организовывать — что должно быть сделано и кто это сделает; ресурсы у собственника.
     Function(
         "organise",
         _("Organise"),
         _(
-            "Decided what must be done and who does it; agreed with the owner on the "
-            "resources the plan needs."
+            "Decide what must be done and who does it; agree with the owner on the resources "
+            "the plan needs."
         ),
     ),
+    # Обучать — тренировки: показать, как надо и как не надо, отработать на практике.
     Function(
         "train",
         _("Train the team"),
         _(
-            "Held a practice session or a call review: showed how to and how not to, the "
-            "team practised a skill."
+            "Hold a practice session: show how to and how not to, practise a skill, share "
+            "experience."
         ),
     ),
+    # Контролировать — планы дня и недели, просроченные задачи, работа в CRM.
     Function(
         "control",
         _("Control"),
         _(
-            "Checked the daily and weekly plans, overdue tasks and how the CRM is kept; "
-            "started, changed or stopped something."
+            "Check the daily and weekly plans, overdue tasks and how the CRM is kept; start, "
+            "change or stop something."
         ),
     ),
+    # Мотивировать — как сделать, чтобы люди хотели с тобой работать.
     Function(
         "motivate",
         _("Motivate"),
-        _("Thought about why people want to work with you: an idea to follow, praise, support."),
+        _("Think about why people want to work with you: an idea to follow, recognition, support."),
     ),
+    # Автоматизировать и регламентировать — процессы, шаблоны, правила.
     Function(
         "automate",
         _("Automate and write the rules down"),
         _(
-            "Described or improved a process, a template or a rule (a follow-up template, "
-            "how an instalment is approved)."
+            "Describe or improve a process, a template or a rule (a follow-up template, how an "
+            "instalment is approved)."
         ),
     ),
+    # Нанимать и увольнять — собеседования, испытательный срок, увольнение.
     Function(
         "hire",
         _("Hire and fire"),
-        _("Interviews, a newcomer's start or probation, a dismissal."),
+        _("Interviews, a newcomer's start and probation, a dismissal."),
     ),
+    # Выстраивать отношения с другими службами — маркетинг, ИТ, бухгалтерия, юристы.
     Function(
         "departments",
         _("Work with other departments"),
-        _(
-            "Proposed, listened and agreed with marketing, IT, accounting or lawyers on "
-            "working together."
-        ),
+        _("Propose, listen and agree with marketing, IT, accounting and lawyers."),
     ),
+    # Немного продавать — встречи, звонки, важные сделки, но не вместо менеджеров.
     Function(
         "sell",
         _("Sell a little"),
         _(
-            "Was at meetings or on calls and helped with important deals, but did not sell "
-            "instead of the salespeople."
+            "Be at meetings, make calls, help with important deals, but do not sell instead "
+            "of the salespeople."
         ),
     ),
+    # Операционные дела — отпуска, акты, накладные; не дать им съесть неделю.
     Function(
         "operational",
-        _("Handle the operational"),
+        _("Day-to-day operations"),
         _(
-            "Signed leave requests, acts and invoices, sorted out the day-to-day, without "
-            "letting it eat the week."
+            "Sign leave requests, acts and invoices, sort out the day-to-day, without letting "
+            "it eat the week."
         ),
     ),
 )

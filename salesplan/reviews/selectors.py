@@ -272,6 +272,7 @@ class WeekRow:
     ticks: dict[str, bool]  # function key → ticked (the person's, else the data's)
     own_deals: int
     own_revenue: Decimal
+    is_current: bool = False
 
     @property
     def ticked_count(self) -> int:
@@ -302,9 +303,12 @@ class Summary:
 def history(
     head: Membership, *, weeks: int = SUMMARY_WEEKS, until: Week | None = None
 ) -> list[WeekRow]:
-    """The head's last `weeks` weeks up to `until` (default: the current one), newest first;
-    a week with no review is listed unticked. One query."""
-    last = until or current_week(head.organization)
+    """The head's last `weeks` weeks up to `until` (default: the current one), newest first.
+    A past week with no review is listed unticked; the current one, until the job or a save
+    stores it, with the data's suggestions as the review page shows them (reviews.prefill).
+    One query, and the prefill's few for a current week not stored yet."""
+    this_week = current_week(head.organization)
+    last = until or this_week
     first = Week(last.start - timedelta(days=7 * (weeks - 1)))
     stored = {
         review.week_start: review
@@ -316,15 +320,23 @@ def history(
     week = last
     for _index in range(weeks):
         review = stored.get(week.start)
-        marks = review.marks if review else {}
-        prefill = review.prefill if review else {}
+        if review is not None:
+            marks, prefill = review.marks, review.prefill
+            deals, revenue = review.own_deals, review.own_revenue
+        elif week == this_week:
+            computed = prefills.compute(head, week)
+            marks, prefill = {}, computed.items
+            deals, revenue = computed.own_deals, computed.own_revenue
+        else:
+            marks, prefill, deals, revenue = {}, {}, 0, Decimal(0)
         rows.append(
             WeekRow(
                 week=week,
                 saved=review is not None,
                 ticks={f.key: ticked(marks, prefill, f.key) for f in FUNCTIONS},
-                own_deals=review.own_deals if review else 0,
-                own_revenue=review.own_revenue if review else Decimal(0),
+                own_deals=deals,
+                own_revenue=revenue,
+                is_current=week == this_week,
             )
         )
         week = week.previous()

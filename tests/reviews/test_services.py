@@ -12,7 +12,7 @@ from salesplan.reviews import selectors, services
 from salesplan.reviews.models import ReviewChange, WeeklyReview
 from salesplan.reviews.tasks import refresh_prefill
 from salesplan.reviews.weeks import parse_week
-from tests.factories import MembershipFactory
+from tests.factories import LeadFactory, MembershipFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,17 @@ def test_a_stored_review_reads_in_a_few_queries(rop, now, django_assert_max_num_
     services.review_save(member=rop, head=rop, week=W49, marks=[mark("plan", True)])
     with django_assert_max_num_queries(2):  # the review (with its editor), its changes
         selectors.review_view(rop, W49)
+
+
+def test_the_current_week_not_stored_yet_shows_the_datas_suggestions(
+    rop, plan, plan_saved_this_week, now
+):
+    # given the head's own deal this week and nothing stored for it
+    lead = LeadFactory(funnel=plan.funnel, responsible=rop)
+    PaymentFactory(lead=lead, paid_at=datetime(2026, 12, 2, 9, tzinfo=UTC), amount=Decimal(70000))
+    rows = selectors.history(rop, weeks=2)
+    # then the current week counts the plan saved and the deal; the past one nothing
+    assert (rows[0].saved, rows[0].is_current, rows[0].ticks["plan"]) == (False, True, True)
+    assert (rows[0].own_deals, rows[0].own_revenue) == (1, Decimal(70000))
+    assert (rows[1].ticked_count, rows[1].own_deals) == (0, 0)
+    assert not WeeklyReview.objects.exists()
