@@ -12,14 +12,21 @@ from decimal import Decimal
 
 import pytest
 
+from funnel.models import Spend, StageEvent
 from metrics.models import PerformanceSnapshot
 from responsibility.models import Responsibility
 from salesplan.kpis import services
-from salesplan.kpis.models import BaseBonus, BonusRecipient, KpiScheme
+from salesplan.kpis.models import BaseBonus, BonusRecipient, KpiFigure, KpiScheme
 from salesplan.kpis.selectors import member_scorecard
 from salesplan.models import Role, SalespersonKind, Team
 from salesplan.plans.performance import plan_performance_refresh
-from tests.factories import MembershipFactory, OrganizationFactory, PaymentFactory, PlanFactory
+from tests.factories import (
+    LeadFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    PaymentFactory,
+    PlanFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -475,3 +482,79 @@ def test_the_page_shows_money_the_russian_way(december, client_for):
     text = page.content.decode()
     assert "60\u00a0000\u00a0₽" in text  # the base bonus
     assert "1\u00a0000\u00a0000\u00a0₽" in text  # the turnover plan
+
+
+def test_marketer_scorecard_lower_is_better_and_lead_to_deal(organization, make_member):
+    # given the department's December plan: 420 leads, 20 deals (lead → deal 20/420 =
+    # 4.7619 %), 500 ₽ per lead; 100 leads came, 4 of them paid, 60 000 ₽ were spent
+    marketer = make_member(Role.MARKETER)
+    BaseBonus.objects.create(organization=organization, member=marketer, amount=D(40000))
+    plan = PlanFactory(organization=organization, status="active")
+    funnel = plan.funnel
+    first, last = (
+        funnel.stages.order_by("position").first(),
+        funnel.stages.order_by("position").last(),
+    )
+    leads = [
+        LeadFactory(funnel=funnel, organization=organization, created_at=_at(2)) for _ in range(100)
+    ]
+    StageEvent.objects.bulk_create(
+        StageEvent(organization=organization, lead=lead, stage=first, reached_at=_at(2))
+        for lead in leads
+    )
+    StageEvent.objects.bulk_create(
+        StageEvent(organization=organization, lead=lead, stage=last, reached_at=_at(10))
+        for lead in leads[:4]
+    )
+    Spend.objects.create(
+        organization=organization, channel="Ads", date=date(2026, 12, 2), amount=D(60000)
+    )
+    plan_performance_refresh(plan_id=plan.pk, today=date(2026, 12, 31))
+    # when the marketer's scorecard is read at the month's end
+    card = member_scorecard(marketer, DECEMBER, today=date(2026, 12, 31))
+    lines = {line.metric: line for line in card.score.lines}
+    # then leads 100 of 420 (23.8 %: nothing); cost per lead 600 ₽ against 500 ₽ (lower is
+    # better: 500/600 = 83.3333 %); lead → deal 4 % against 4.7619 % (84.0001 %)
+    assert (lines["leads"].plan, lines["leads"].actual, lines["leads"].payout) == (
+        D(420),
+        D(100),
+        0,
+    )
+    assert (lines["cost_per_lead"].actual, lines["cost_per_lead"].fulfilment) == (
+        D(600),
+        D("0.833333"),
+    )
+    assert (lines["lead_to_deal"].plan, lines["lead_to_deal"].actual) == (D("0.047619"), D("0.04"))
+    assert lines["lead_to_deal"].fulfilment == D("0.840001")
+    # 40 000 × (0.4 × 0 + 0.3 × 0.833333 + 0.3 × 0.840001) = 40 000 × 0.5020002 = 20 080.01
+    assert card.score.bonus_to_date == D("20080.01")
+
+
+def test_the_figures_follow_a_recompute(december, django_capture_on_commit_callbacks):
+    # given the figures gone; when plan vs fact is recomputed (its signal queues the job)
+    KpiFigure.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_performance_refresh(plan_id=december["plan"].pk, today=MID_DECEMBER)
+    # then last December's revenue is stored again for the head's growth
+    figure = KpiFigure.objects.get(
+        organization=december["plan"].organization, period=DECEMBER, key="last_year_revenue"
+    )
+    assert figure.value == D(800000)
+
+
+def test_the_scorecard_reads_a_bounded_number_of_queries(
+    december, api_for, django_assert_max_num_queries
+):
+    services.bonus_recipient_choose(
+        payment=december["head_deal"], recipient_id=december["hunter"].pk, by=december["head"]
+    )
+    api = api_for(december["owner"])
+    url = f"/api/v1/members/{december['hunter'].pk}/scorecard/?period=2026-12"
+    with django_assert_max_num_queries(QUERIES_PER_SCORECARD):
+        assert api.get(url).status_code == 200
+
+
+# Authentication, the member, the scheme, the plan, its metrics, the snapshots, the pie's
+# shares, the values typed by hand, the figures, the given deals, the base bonus: whatever
+# the number of people, deals or days.
+QUERIES_PER_SCORECARD = 15
