@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 
@@ -210,19 +211,25 @@ def review_of(head: Membership, week: Week) -> WeeklyReview | None:
 
 
 def review_view(head: Membership, week: Week) -> ReviewView:
-    """The head's review of a week as shown: stored, or (nobody reviewed it yet) prefilled
-    now from the data's indexed figures."""
+    """The head's review of a week as shown: the person's marks as stored, beside the data's
+    prefill. The current week's prefill (and a past week's nobody reviewed yet) is computed
+    now from the data's indexed figures (reviews.prefill: a plan saved a minute ago shows);
+    a past week's is the one stored by the job, as the history grid shows it."""
     review = review_of(head, week)
-    if review is None:
+    is_current = week == current_week(head.organization)
+    marks: dict = review.marks if review else {}
+    changes: list[ReviewChange] = (
+        list(review.changes.select_related("changed_by__user")) if review else []
+    )
+    if review is None or is_current:
         computed = prefills.compute(head, week)
-        marks: dict = {}
         prefill = computed.items
         own_deals, own_revenue = computed.own_deals, computed.own_revenue
-        changes: list[ReviewChange] = []
+        prefilled_at = timezone.now()
     else:
-        marks, prefill = review.marks, review.prefill
+        prefill = review.prefill
         own_deals, own_revenue = review.own_deals, review.own_revenue
-        changes = list(review.changes.select_related("changed_by__user"))
+        prefilled_at = review.prefilled_at
     currency = head.organization.currency
     items = []
     for function in FUNCTIONS:
@@ -254,11 +261,11 @@ def review_view(head: Membership, week: Week) -> ReviewView:
         items=items,
         own_deals=own_deals,
         own_revenue=own_revenue,
-        prefilled_at=review.prefilled_at if review else None,
+        prefilled_at=prefilled_at,
         updated_at=review.updated_at if review else None,
         updated_by=review.updated_by if review else None,
         changes=changes,
-        is_current=week == current_week(head.organization),
+        is_current=is_current,
     )
 
 
@@ -304,9 +311,9 @@ def history(
     head: Membership, *, weeks: int = SUMMARY_WEEKS, until: Week | None = None
 ) -> list[WeekRow]:
     """The head's last `weeks` weeks up to `until` (default: the current one), newest first.
-    A past week with no review is listed unticked; the current one, until the job or a save
-    stores it, with the data's suggestions as the review page shows them (reviews.prefill).
-    One query, and the prefill's few for a current week not stored yet."""
+    A past week with no review is listed unticked, one reviewed with the prefill the job
+    stored; the current one with the data's suggestions of now, as its page shows them
+    (reviews.prefill). One query, and the prefill's few for the current week."""
     this_week = current_week(head.organization)
     last = until or this_week
     first = Week(last.start - timedelta(days=7 * (weeks - 1)))
@@ -320,13 +327,13 @@ def history(
     week = last
     for _index in range(weeks):
         review = stored.get(week.start)
-        if review is not None:
+        if week == this_week:  # as its page shows it: the data's figures of now
+            computed = prefills.compute(head, week)
+            marks, prefill = (review.marks if review else {}), computed.items
+            deals, revenue = computed.own_deals, computed.own_revenue
+        elif review is not None:
             marks, prefill = review.marks, review.prefill
             deals, revenue = review.own_deals, review.own_revenue
-        elif week == this_week:
-            computed = prefills.compute(head, week)
-            marks, prefill = {}, computed.items
-            deals, revenue = computed.own_deals, computed.own_revenue
         else:
             marks, prefill, deals, revenue = {}, {}, 0, Decimal(0)
         rows.append(

@@ -126,11 +126,14 @@ def review_save(
         raise ValidationError(
             {"head": gettext("Only the head of sales ticks their own weekly review.")}
         )
-    if week.start > current_week(head.organization).start:
+    this_week = current_week(head.organization)
+    if week.start > this_week.start:
         raise ValidationError({"week": gettext("This week has not started yet.")})
     review = _locked(head, week)
     if version is not None and version != review.version:
         raise ReviewConflict(review.version)
+    if week == this_week:  # stored as the person saw it beside their ticks
+        _apply_prefill(review, prefills.compute(head, week))
     stored = {key: dict(value) for key, value in review.marks.items()}
     changed = []
     for mark in marks:

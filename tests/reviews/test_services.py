@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from funnel.models import Payment
 from salesplan.models import PlanVersion, Role
 from salesplan.reviews import selectors, services
 from salesplan.reviews.models import ReviewChange, WeeklyReview
@@ -160,8 +161,9 @@ def test_history_lists_weeks_newest_first_unreviewed_ones_unticked(rop, now):
     assert rows[1].ticks["plan"] is True and rows[1].ticks["hire"] is False
 
 
-def test_manages_or_sells_by_hand(rop, now):
-    # given two weeks: W49 with 6 of 11 ticked and 5 own deals, W48 with none ticked and 4
+def test_manages_or_sells_by_hand(rop, plan, now):
+    # given W49 (the current week) with 6 of 11 ticked and 5 own deals of 50 000 ₽, and W48
+    # with none ticked and 4 own deals (as the job stored them)
     services.review_save(
         member=rop,
         head=rop,
@@ -171,20 +173,23 @@ def test_manages_or_sells_by_hand(rop, now):
             for key in ("track_metrics", "plan", "organise", "train", "control", "motivate")
         ],
     )
-    WeeklyReview.objects.filter(head=rop, week_start=W49.start).update(
-        own_deals=5, own_revenue=Decimal("250000")
-    )
+    for day in (1, 1, 2, 3, 4):
+        lead = LeadFactory(funnel=plan.funnel, responsible=rop)
+        PaymentFactory(lead=lead, paid_at=datetime(2026, 12, day, 9, tzinfo=UTC))
     services.review_save(member=rop, head=rop, week=W49.previous(), marks=[mark("plan", False)])
     WeeklyReview.objects.filter(head=rop, week_start=W49.previous().start).update(own_deals=4)
     summary = selectors.summarise(rop, selectors.history(rop, weeks=2))
-    # then 6 ÷ 22 = 0.273 ticked, 9 deals > 3 × 2 weeks: sells instead of managing
-    assert summary.ticked_share == Decimal("0.273")
+    # then W49 has 7 ticked (the person's 6 and "sell", which the data ticks: 5 own deals),
+    # 7 ÷ 22 = 0.318, and 9 deals > 3 × 2 weeks: sells instead of managing
+    assert summary.ticked_share == Decimal("0.318")
     assert (summary.own_deals, summary.own_revenue) == (9, Decimal("250000"))
     assert summary.verdict == "sells"
-    # over W49 alone: 6 ÷ 11 = 0.545 ticked but 5 deals > 3: manages, and sells a lot too
+    # over W49 alone: 7 ÷ 11 = 0.636 ticked, but 5 deals > 3: manages, and sells a lot too
     alone = selectors.summarise(rop, selectors.history(rop, weeks=1))
-    assert (alone.ticked_share, alone.verdict) == (Decimal("0.545"), "both")
-    # with the deals gone, W49 alone manages
+    assert (alone.ticked_share, alone.verdict) == (Decimal("0.636"), "both")
+    # with no own deals (6 ÷ 11 = 0.545 ticked), W49 alone manages; the two weeks, 6 ÷ 22,
+    # tick too few
+    Payment.objects.filter(lead__responsible=rop).delete()
     WeeklyReview.objects.filter(head=rop).update(own_deals=0)
     assert selectors.summarise(rop, selectors.history(rop, weeks=1)).verdict == "manages"
     assert selectors.summarise(rop, selectors.history(rop, weeks=2)).verdict == "little"
@@ -194,10 +199,27 @@ def test_no_reviews_at_all(rop, now):
     assert selectors.summarise(rop, selectors.history(rop)).verdict == "no_reviews"
 
 
-def test_a_stored_review_reads_in_a_few_queries(rop, now, django_assert_max_num_queries):
-    services.review_save(member=rop, head=rop, week=W49, marks=[mark("plan", True)])
+def test_a_past_review_reads_in_a_few_queries(rop, now, django_assert_max_num_queries):
+    past = W49.previous()
+    services.review_save(member=rop, head=rop, week=past, marks=[mark("plan", True)])
     with django_assert_max_num_queries(2):  # the review (with its editor), its changes
-        selectors.review_view(rop, W49)
+        selectors.review_view(rop, past)
+
+
+def test_the_current_week_reads_the_datas_figures_of_now(
+    rop, plan, now, django_assert_max_num_queries
+):
+    # given the head saved the review before saving a plan
+    services.review_save(member=rop, head=rop, week=W49, marks=[mark("train", True)])
+    assert item(selectors.review_view(rop, W49), "plan").done is False
+    version = PlanVersion.objects.create(plan=plan, number=2, inputs={}, created_by=rop.user)
+    PlanVersion.objects.filter(pk=version.pk).update(
+        created_at=datetime(2026, 12, 4, 8, tzinfo=UTC)
+    )
+    # then the current week shows the plan saved at once, in a handful of queries
+    with django_assert_max_num_queries(8):
+        view = selectors.review_view(rop, W49)
+    assert (item(view, "plan").done, item(view, "train").done) == (True, True)
 
 
 def test_the_current_week_not_stored_yet_shows_the_datas_suggestions(
