@@ -558,3 +558,16 @@ def test_the_scorecard_reads_a_bounded_number_of_queries(
 # shares, the values typed by hand, the figures, the given deals, the base bonus: whatever
 # the number of people, deals or days.
 QUERIES_PER_SCORECARD = 15
+
+
+def test_the_support_admin_shows_every_kpi_row(december, admin_client):
+    services.bonus_recipient_choose(
+        payment=december["head_deal"], recipient_id=december["hunter"].pk, by=december["head"]
+    )
+    services.schemes_for(organization=december["head"].organization)
+    for model in (KpiScheme, BaseBonus, BonusRecipient, KpiFigure):
+        row = model.objects.first()
+        base = f"/admin/kpis/{model._meta.model_name}/"
+        assert admin_client.get(base).status_code == 200, model
+        assert admin_client.get(f"{base}{row.pk}/change/").status_code == 200, model
+        assert admin_client.get(f"{base}add/").status_code == 403, model
