@@ -1,8 +1,8 @@
 """Weekly reviews: who may read whose, a review as shown (each function's tick, note,
 suggestion and its evidence in the reader's language), its history and the owner's summary
-"manages or sells". Reads stored rows only: the prefill of a week nobody has reviewed yet is
-computed (reviews.prefill: a few indexed queries over one head and one week), never the
-actuals at volume."""
+"manages or sells". Reads stored rows, and the prefill of the current week (or of a week
+nobody has reviewed) computed by reviews.prefill: a few indexed queries over one head and one
+week, never the actuals at volume."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
