@@ -152,8 +152,9 @@ class BonusRecipient(models.Model):
     )
     chosen_at = models.DateTimeField(auto_now_add=True)
     is_current = models.BooleanField(default=True)
-    # The deal as it was last read: the month it is paid in (local), its money.
+    # The deal as it was last read: the local day and month it is paid in, its money.
     period = models.DateField()
+    paid_on = models.DateField(null=True)
     amount = models.DecimalField(**MONEY)
     gross_margin = models.DecimalField(null=True, blank=True, **MONEY)
     is_new_client = models.BooleanField(null=True)

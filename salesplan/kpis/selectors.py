@@ -253,14 +253,15 @@ def _latest_day(plan: SalesPlan, until: date) -> date | None:
     )
 
 
-def _given_deals(member: Membership, period: date) -> tuple[GivenDeal, ...]:
-    rows = (
-        BonusRecipient.objects.filter(
-            organization=member.organization, recipient=member, period=period, is_current=True
-        )
-        .select_related("head__user")
-        .order_by("chosen_at", "id")
+def _given_deals(member: Membership, period: date, day: date | None) -> tuple[GivenDeal, ...]:
+    """The heads of sales' deals given to the person, paid in the month up to `day` (the
+    snapshots' day: the figures they are added to)."""
+    rows = BonusRecipient.objects.filter(
+        organization=member.organization, recipient=member, period=period, is_current=True
     )
+    if day is not None:
+        rows = rows.filter(paid_on__lte=day)
+    rows = rows.select_related("head__user").order_by("chosen_at", "id")
     return tuple(
         GivenDeal(
             payment_id=row.payment_id,
@@ -314,7 +315,7 @@ def member_scorecard(member: Membership, period: date, *, today: date | None = N
         )
         | KpiFigure.objects.filter(organization=organization, period=period, member=member)
     }
-    given = _given_deals(member, period) if member.role == Role.SALESPERSON else ()
+    given = _given_deals(member, period, day) if member.role == Role.SALESPERSON else ()
     given_amount = sum((deal.amount for deal in given), Decimal(0))
     given_margin = sum((deal.gross_margin or Decimal(0) for deal in given), Decimal(0))
     given_new = sum(1 for deal in given if deal.is_new_client)

@@ -301,8 +301,12 @@ def head_of_payment(payment: Payment) -> Membership | None:
     return None
 
 
+def _payment_day(payment: Payment, organization: Organization) -> date:
+    return payment.paid_at.astimezone(ZoneInfo(organization.time_zone)).date()
+
+
 def _payment_month(payment: Payment, organization: Organization) -> date:
-    return payment.paid_at.astimezone(ZoneInfo(organization.time_zone)).date().replace(day=1)
+    return _payment_day(payment, organization).replace(day=1)
 
 
 def payment_for(member: Membership, pk: Any) -> Payment:
@@ -361,6 +365,7 @@ def bonus_recipient_choose(
             chosen_by=by,
             is_current=True,
             period=_payment_month(payment, organization),
+            paid_on=_payment_day(payment, organization),
             amount=payment.amount,
             gross_margin=payment.gross_margin,
             is_new_client=payment.is_new_client,
@@ -482,15 +487,19 @@ def kpi_figures_refresh(*, plan: SalesPlan) -> int:
     ).select_related("payment")
     for choice in given:
         payment = choice.payment
-        month = _payment_month(payment, organization)
-        if (choice.period, choice.amount, choice.gross_margin, choice.is_new_client) != (
-            month,
-            payment.amount,
-            payment.gross_margin,
-            payment.is_new_client,
-        ):
-            choice.period, choice.amount = month, payment.amount
-            choice.gross_margin, choice.is_new_client = payment.gross_margin, payment.is_new_client
-            choice.save(update_fields=["period", "amount", "gross_margin", "is_new_client"])
+        day = _payment_day(payment, organization)
+        now = (day.replace(day=1), day, payment.amount, payment.gross_margin, payment.is_new_client)
+        kept = (choice.period, choice.paid_on, choice.amount, choice.gross_margin)
+        if (*kept, choice.is_new_client) != now:
+            (
+                choice.period,
+                choice.paid_on,
+                choice.amount,
+                choice.gross_margin,
+                choice.is_new_client,
+            ) = now
+            choice.save(
+                update_fields=["period", "paid_on", "amount", "gross_margin", "is_new_client"]
+            )
     figures_changed(organization.pk)
     return written

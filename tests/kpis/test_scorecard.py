@@ -571,3 +571,15 @@ def test_the_support_admin_shows_every_kpi_row(december, admin_client):
         assert admin_client.get(base).status_code == 200, model
         assert admin_client.get(f"{base}{row.pk}/change/").status_code == 200, model
         assert admin_client.get(f"{base}add/").status_code == 403, model
+
+
+def test_a_given_deal_counts_from_the_day_it_is_paid(december):
+    # given the head's deal of 12 December given to the hunter
+    services.bonus_recipient_choose(
+        payment=december["head_deal"], recipient_id=december["hunter"].pk, by=december["head"]
+    )
+    # when the hunter's figures of 11 December are read: not yet; of 12 December: counted
+    before = member_scorecard(december["hunter"], DECEMBER, today=date(2026, 12, 11))
+    after = member_scorecard(december["hunter"], DECEMBER, today=date(2026, 12, 12))
+    assert before.given == () and _line(before, "turnover").actual == D(400000)
+    assert _line(after, "turnover").actual == D(500000)
