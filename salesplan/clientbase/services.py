@@ -252,6 +252,31 @@ def client_base_refresh(*, organization_id: int, now: datetime | None = None) ->
         return _store_summary(organization, stored, department, today=today, now=now)
 
 
+# A company's stored values, in this order (Company's fields): what the upsert compares.
+COMPANY_FIELDS = (
+    "name",
+    "leads",
+    "state",
+    "refused_at",
+    "refused_on",
+    "contact_again_on",
+    "lost_reason",
+    "refused_by_id",
+    "refused_by_name",
+    "refusal_lead_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What the warnings and the summary need of a stored company."""
+
+    pk: int
+    state: str
+    refused_at: datetime | None
+    contact_again_on: date | None
+
+
 def _store_companies(
     organization: Organization,
     companies: dict[str, _Company],
@@ -259,10 +284,18 @@ def _store_companies(
     rules: BaseSettings,
     today: date,
     zone: ZoneInfo,
-) -> dict[str, Company]:
-    """Upsert every company by its key (ids stay the same from run to run), delete those no
-    lead names any more. Returns the companies by key, with their ids."""
-    rows = []
+) -> dict[str, _Stored]:
+    """Upsert the companies whose values changed (ids stay the same from run to run; a rerun
+    with nothing new writes nothing), delete those no lead names any more. Returns every
+    company by key."""
+    existing = {
+        row[0]: row[1:]
+        for row in Company.objects.filter(organization=organization)
+        .values_list("key", *COMPANY_FIELDS)
+        .iterator(chunk_size=LEAD_CHUNK)
+    }
+    computed: dict[str, tuple[Any, ...]] = {}
+    changed = []
     for key, company in companies.items():
         refused_on = burn.local_day(company.refused_at, zone) if company.refused_at else None
         state = burn.company_state(
@@ -277,49 +310,41 @@ def _store_companies(
             if refused_on is not None and state != burn.State.CLOSED
             else None
         )
-        rows.append(
-            Company(
-                organization=organization,
-                key=key,
-                name=company.name[:300],
-                leads=company.leads,
-                state=state.value,
-                refused_at=company.refused_at,
-                refused_on=refused_on,
-                contact_again_on=again,
-                lost_reason=company.lost_reason,
-                refused_by_id=company.refused_by,
-                refused_by_name=company.refused_by_name[:200],
-                refusal_lead_id=company.refusal_lead,
-            )
+        values = (
+            company.name[:300],
+            company.leads,
+            state.value,
+            company.refused_at,
+            refused_on,
+            again,
+            company.lost_reason,
+            company.refused_by,
+            company.refused_by_name[:200],
+            company.refusal_lead,
         )
+        computed[key] = values
+        if existing.get(key) != values:
+            changed.append(
+                Company(
+                    organization=organization,
+                    key=key,
+                    **dict(zip(COMPANY_FIELDS, values, strict=True)),
+                )
+            )
     Company.objects.bulk_create(
-        rows,
+        changed,
         batch_size=WRITE_BATCH,
         update_conflicts=True,
         unique_fields=["organization", "key"],
-        update_fields=[
-            "name",
-            "leads",
-            "state",
-            "refused_at",
-            "refused_on",
-            "contact_again_on",
-            "lost_reason",
-            "refused_by",
-            "refused_by_name",
-            "refusal_lead",
-        ],
+        update_fields=[name.removesuffix("_id") for name in COMPANY_FIELDS],
     )
+    gone = set(existing) - set(computed)
     ids = dict(Company.objects.filter(organization=organization).values_list("key", "id"))
-    gone = [pk for key, pk in ids.items() if key not in companies]
-    for start in range(0, len(gone), WRITE_BATCH):
-        Company.objects.filter(pk__in=gone[start : start + WRITE_BATCH]).delete()
-    by_key = {}
-    for row in rows:
-        row.pk = ids[row.key]
-        by_key[row.key] = row
-    return by_key
+    for chunk in _chunks([ids[key] for key in gone], WRITE_BATCH):
+        Company.objects.filter(pk__in=chunk).delete()
+    return {
+        key: _Stored(ids[key], values[2], values[3], values[5]) for key, values in computed.items()
+    }
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -330,7 +355,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 def _store_warnings(
     organization: Organization,
     companies: dict[str, _Company],
-    stored: dict[str, Company],
+    stored: dict[str, _Stored],
     *,
     now: datetime,
     zone: ZoneInfo,
@@ -338,7 +363,7 @@ def _store_warnings(
     """A stage event, a call or a task on a lead of a cooling company, after its refusal and
     before the day it may be contacted again (a task by its due moment: the contact it plans).
     Warnings of companies no longer cooling, or of contacts gone, are removed."""
-    cooling_of_lead: dict[int, Company] = {}
+    cooling_of_lead: dict[int, _Stored] = {}
     for key, company in stored.items():
         if company.state == burn.State.COOLING.value:
             for lead_id in companies[key].lead_ids:
@@ -454,7 +479,7 @@ def _plan_deals(organization: Organization, today: date) -> tuple[Any, int | Non
 
 def _store_summary(
     organization: Organization,
-    stored: dict[str, Company],
+    stored: dict[str, _Stored],
     department: dict[date, _Counts],
     *,
     today: date,

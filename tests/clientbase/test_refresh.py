@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from funnel import signals as funnel_signals
@@ -323,8 +325,11 @@ def test_a_rerun_stores_the_same(world, organization):
     services.client_base_refresh(organization_id=organization.pk, now=NOW)
     before = list(Company.objects.order_by("key").values())
     rates = sorted(RefusalRate.objects.values_list("kind", "name", "month", "won", "lost"))
-    services.client_base_refresh(organization_id=organization.pk, now=NOW)
+    with CaptureQueriesContext(connection) as queries:
+        services.client_base_refresh(organization_id=organization.pk, now=NOW)
     assert list(Company.objects.order_by("key").values()) == before  # same ids too
+    # and no company was written again: nothing changed
+    assert not [q for q in queries if 'INSERT INTO "clientbase_company"' in q["sql"]]
     assert sorted(RefusalRate.objects.values_list("kind", "name", "month", "won", "lost")) == rates
     assert BaseSummary.objects.count() == 1
 
