@@ -291,6 +291,7 @@ def kpi_schemes(request: HttpRequest) -> HttpResponse:
             "data": scheme_data(scheme),
             "form": _scheme_form(scheme, request.POST if scheme.pk == posted_for else None),
             "errors": errors.get(scheme.pk, []),
+            "total": sum((item.weight for item in scheme.items.all()), Decimal(0)),
         }
         for scheme in schemes
     ]
