@@ -6,6 +6,7 @@
 - `GET kpi-schemes/`, `GET|PUT|PATCH kpi-schemes/{id}/`: each role's scheme (weights, targets,
   payout curve) with its warnings; owners and heads of sales change them;
 - `PUT members/{id}/base-bonus/`: a person's base bonus;
+- `PUT members/{id}/kpi-values/`: a KPI's plan and actual typed by hand for a month;
 - `GET|POST payments/{id}/bonus-recipient/`: a head of sales' deal's bonus given to a
   salesperson, and the history of that choice.
 
@@ -13,6 +14,7 @@ Every write calls the service the pages call (salesplan.kpis.services); a servic
 ValidationError is a 400 per field in the caller's language.
 """
 
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -245,6 +247,55 @@ class BaseBonusView(OrganizationScopedMixin, APIView):
         return Response({"member": member.pk, "amount": format(bonus.amount, "f")})
 
 
+class KpiValueSerializer(serializers.Serializer):
+    member = serializers.IntegerField(read_only=True)
+    period = serializers.CharField(help_text="The month, YYYY-MM.")
+    metric = serializers.CharField(help_text="The KPI's code, e.g. nps, focus_product.")
+    plan = serializers.CharField(allow_null=True, required=False, help_text="A decimal.")
+    actual = serializers.CharField(
+        allow_null=True,
+        required=False,
+        help_text="A decimal (a KPI read from the sales plan takes only its plan).",
+    )
+
+
+class KpiValueView(OrganizationScopedMixin, APIView):
+    """A KPI's plan and actual typed by hand for a person and a month: a focus product, NPS,
+    or the plan of a KPI the sales plan has none for. Both empty removes it. The owner types
+    anyone's, a head of sales their teams' members'."""
+
+    @extend_schema(request=KpiValueSerializer, responses={200: KpiValueSerializer})
+    def put(self, request: Request, id: int) -> Response:
+        member = selectors.access_scorecard_member(self.membership, id)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            period = selectors.parse_period(data.get("period"), default=date.min)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"period": [_period_message()]}) from exc
+        if period == date.min:
+            raise ValidationError({"period": [_period_message()]})
+        metric = data.get("metric")
+        value = services.manual_value_set(
+            member=member,
+            period=period,
+            metric=metric if isinstance(metric, str) else "",
+            plan=data.get("plan"),
+            actual=data.get("actual"),
+            by=self.membership,
+        )
+        return Response(
+            {
+                "member": member.pk,
+                "period": period.strftime("%Y-%m"),
+                "metric": metric,
+                "plan": None if value is None or value.plan is None else format(value.plan, "f"),
+                "actual": None
+                if value is None or value.actual is None
+                else format(value.actual, "f"),
+            }
+        )
+
+
 def _recipient_body(payment_id: int, member: Membership) -> dict[str, Any]:
     history = list(selectors.bonus_history(payment_id, member.organization))
     current = next((row for row in history if row.is_current), None)
@@ -294,6 +345,7 @@ class BonusRecipientView(OrganizationScopedMixin, APIView):
 urlpatterns = [
     path("members/<int:id>/scorecard/", ScorecardView.as_view(), name="api_member_scorecard"),
     path("members/<int:id>/base-bonus/", BaseBonusView.as_view(), name="api_member_base_bonus"),
+    path("members/<int:id>/kpi-values/", KpiValueView.as_view(), name="api_member_kpi_values"),
     path("kpi-schemes/", SchemeListView.as_view(), name="api_kpi_schemes"),
     path("kpi-schemes/<int:id>/", SchemeDetailView.as_view(), name="api_kpi_scheme"),
     path(

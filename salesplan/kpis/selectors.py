@@ -37,7 +37,7 @@ from salesplan.kpis.models import (
     ManualKpiValue,
     SchemeRole,
 )
-from salesplan.limits import MAX_YEAR, MIN_YEAR
+from salesplan.limits import MAX_ID, MAX_YEAR, MIN_YEAR
 from salesplan.models import Membership, PeriodKind, PlanStatus, Role, SalespersonKind, SalesPlan
 
 # --- who --------------------------------------------------------------------------------------
@@ -74,9 +74,12 @@ def scorecard_members(viewer: Membership) -> QuerySet[Membership]:
 def access_scorecard_member(viewer: Membership, pk: Any) -> Membership:
     """The person whose scorecard is asked for; 404 for anyone the viewer may not see (another
     organization's person included: their existence is not revealed)."""
+    text = str(pk).strip()
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise Http404("Not found")
     try:
-        return scorecard_members(viewer).get(pk=pk)
-    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        return scorecard_members(viewer).get(pk=int(text))
+    except Membership.DoesNotExist as exc:
         raise Http404("Not found") from exc
 
 

@@ -462,23 +462,31 @@ def kpi_figures_refresh(*, plan: SalesPlan) -> int:
                 before[person].add(client)
             elif paid_month.date() == month:
                 bought_now.add(client)
+        # One delete and one insert per month, whatever the number of people.
         people = scoped(Membership, organization).filter(role=Role.SALESPERSON)
-        for person in people.values_list("id", flat=True):
+        figures = []
+        for person in people.values_list("id", flat=True).order_by("id"):
             clients = before.get(person, set())
             again = len(clients & bought_now)
             share = (
                 (Decimal(again) / len(clients)).quantize(Decimal("0.000001")) if clients else None
             )
-            _upsert_figure(
-                organization,
-                person,
-                month,
-                FigureKey.RETENTION,
-                share,
-                Decimal(again),
-                Decimal(len(clients)),
+            figures.append(
+                KpiFigure(
+                    organization=organization,
+                    member_id=person,
+                    period=month,
+                    key=FigureKey.RETENTION,
+                    value=share,
+                    numerator=Decimal(again),
+                    denominator=Decimal(len(clients)),
+                )
             )
-            written += 1
+        KpiFigure.objects.filter(
+            organization=organization, period=month, key=FigureKey.RETENTION
+        ).delete()
+        KpiFigure.objects.bulk_create(figures)
+        written += len(figures)
 
     # The given deals of the plan's months as their payments are now.
     start, end = plan.period_start.replace(day=1), plan.period_end

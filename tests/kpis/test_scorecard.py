@@ -583,3 +583,38 @@ def test_a_given_deal_counts_from_the_day_it_is_paid(december):
     after = member_scorecard(december["hunter"], DECEMBER, today=date(2026, 12, 12))
     assert before.given == () and _line(before, "turnover").actual == D(400000)
     assert _line(after, "turnover").actual == D(500000)
+
+
+def test_nps_typed_by_hand_through_the_api(shop, api_for):
+    # given the hunter's scheme with NPS (20 %) beside turnover (80 %)
+    hunter, head = shop["hunter"], shop["head"]
+    scheme = services.scheme_get_or_create(organization=hunter.organization, role="hunter")
+    services.scheme_update(
+        scheme=scheme,
+        by=shop["owner"],
+        items=services.parse_items(
+            [{"metric": "turnover", "weight": "80"}, {"metric": "nps", "weight": "20"}]
+        ),
+    )
+    url = f"/api/v1/members/{hunter.pk}/kpi-values/"
+    # when their head of sales types December's NPS: plan 50, actual 45
+    body = {"period": "2026-12", "metric": "nps", "plan": "50", "actual": "45"}
+    response = api_for(head).put(url, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["plan"], response.json()["actual"]) == ("50", "45")
+    # then the hunter's scorecard pays NPS at 90 %: 60 000 × 0.2 × 0.9 = 10 800 (no turnover
+    # yet in December: nothing for it)
+    card = member_scorecard(hunter, DECEMBER, today=MID_DECEMBER)
+    assert _line(card, "nps").fulfilment == D("0.9")
+    assert card.score.bonus_to_date == D("10800.00")
+    # a person does not type their own; another team's head does not see them; a bad period
+    assert api_for(hunter).put(url, body, format="json").status_code == 403
+    assert api_for(shop["other_head"]).put(url, body, format="json").status_code == 404
+    response = api_for(head).put(url, {**body, "period": "12.2026"}, format="json")
+    assert response.status_code == 400 and "period" in response.json()
+    response = api_for(head).put(url, {**body, "metric": "mood"}, format="json")
+    assert response.status_code == 400 and "metric" in response.json()
+    # both empty: removed
+    response = api_for(head).put(url, {**body, "plan": None, "actual": ""}, format="json")
+    assert response.json()["plan"] is None
+    assert _line(member_scorecard(hunter, DECEMBER, today=MID_DECEMBER), "nps").plan is None
