@@ -20,7 +20,7 @@ from salesplan.models import Role
 # Companies per page of the "do not touch" list, and the newest warnings the page shows (the
 # API pages through all of them).
 COMPANIES_PER_PAGE = 50
-WARNINGS_ON_PAGE = 50
+WARNINGS_ON_PAGE = 20
 
 
 def client_base(request: HttpRequest) -> HttpResponse:

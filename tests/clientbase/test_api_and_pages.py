@@ -327,4 +327,4 @@ def test_the_page_reads_in_a_few_queries_whatever_the_list(
     with django_assert_max_num_queries(20):
         response = page.get("/client-base/")
     assert response.status_code == 200
-    assert response.content.decode().count('data-warning="call-') == 50  # WARNINGS_ON_PAGE
+    assert response.content.decode().count('data-warning="call-') == 20  # WARNINGS_ON_PAGE
