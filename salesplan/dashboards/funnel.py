@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from metrics.models import PerformanceStatus
 from salesplan.access import access_plan, may_create_plans, require_membership, scoped
-from salesplan.dashboards import charts, funnel_data
+from salesplan.dashboards import charts, discipline, funnel_data
 from salesplan.figures import cached_page
 from salesplan.models import Membership, Role, SalesPlan
 from salesplan.tables import Column, Table, export_response, query_with
@@ -231,6 +231,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "notes": [note for note in (period.note, team_note, plan_note) if note],
         "can_create_plans": may_create_plans(member),
         "day": None,
+        **discipline.dashboard_context(member),
     }
     tables: list[Table] = []
     if plan is not None:

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("salesplan.dashboards.roles_urls")),
     path("", include("salesplan.dashboards.funnel_urls")),
     path("", include("salesplan.dashboards.marketing_urls")),
+    path("", include("salesplan.dashboards.discipline_urls")),
 ]
