@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -75,6 +75,22 @@ def do_not_touch(*, organization: Organization, today: date, search: str = "") -
             match |= Q(key__contains=key)
         companies = companies.filter(match)
     return companies.select_related("refused_by__user").order_by("contact_again_on", "name", "id")
+
+
+# The lost reasons the rules page lists as a reminder of how the CRM writes them.
+REASONS_ON_RULES_PAGE = 30
+
+
+def lost_reasons(*, organization: Organization) -> list[dict[str, Any]]:
+    """The lost reasons of the companies' latest refusals, the most frequent first, with how
+    many companies each holds (read from the stored companies, not the leads)."""
+    return list(
+        scoped(Company, organization)
+        .exclude(lost_reason="")
+        .values("lost_reason")
+        .annotate(companies=Count("id"))
+        .order_by("-companies", "lost_reason")[:REASONS_ON_RULES_PAGE]
+    )
 
 
 def company_for(*, member: Membership, pk: Any) -> Company:

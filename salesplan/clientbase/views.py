@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from salesplan.access import may_edit_settings, require_membership
-from salesplan.clientbase import charts, selectors, services
+from salesplan.clientbase import burn, charts, selectors, services
 from salesplan.clientbase.forms import BaseSettingsForm
 from salesplan.errors import error_dict
 from salesplan.forms import add_service_errors
@@ -81,4 +81,10 @@ def client_base_settings(request: HttpRequest) -> HttpResponse:
                     _("Saved. The companies' states follow the new rules within a few minutes."),
                 )
                 return redirect("client_base")
-    return render(request, "clientbase/settings.html", {"form": form, "rules": rules})
+    reasons = [
+        {**row, "permanent": burn.is_permanent(row["lost_reason"], rules.permanent_reasons)}
+        for row in selectors.lost_reasons(organization=membership.organization)
+    ]
+    return render(
+        request, "clientbase/settings.html", {"form": form, "rules": rules, "reasons": reasons}
+    )

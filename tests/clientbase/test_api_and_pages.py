@@ -328,3 +328,11 @@ def test_the_page_reads_in_a_few_queries_whatever_the_list(
         response = page.get("/client-base/")
     assert response.status_code == 200
     assert response.content.decode().count('data-warning="call-') == 20  # WARNINGS_ON_PAGE
+
+
+def test_the_rules_page_lists_the_crms_lost_reasons(client_for, head, computed):
+    text = client_for(head).get("/client-base/settings/").content.decode()
+    # the latest refusals: «Дорого», «Не сейчас» (cooling) and «ЛПР умер» (permanent)
+    assert text.count('data-reason-permanent="no"') == 2
+    assert text.count('data-reason-permanent="yes"') == 1
+    assert "Не сейчас" in text
