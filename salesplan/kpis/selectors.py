@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -441,9 +441,3 @@ def bonus_history(payment_id: int, organization: Any) -> QuerySet[BonusRecipient
         .select_related("recipient__user", "chosen_by__user", "head__user")
         .order_by("-chosen_at", "-id")
     )
-
-
-def given_total(member: Membership, period: date) -> Decimal:
-    return BonusRecipient.objects.filter(
-        recipient=member, period=period, is_current=True
-    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
