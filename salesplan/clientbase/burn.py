@@ -57,8 +57,9 @@ def company_key(company: str) -> str:
 
 
 def lead_key(lead_id: int) -> str:
-    """A lead without a company counts as a company of its own."""
-    return f"#lead-{lead_id}"
+    """A lead without a company counts as a company of its own. Its key holds quotes, which
+    `company_key` removes, so no company's name can come out as it."""
+    return f"«lead {lead_id}»"
 
 
 def reason_key(reason: str) -> str:

@@ -178,3 +178,8 @@ def test_runway_zero_rates():
     )
     # an empty base at a burning pace: 0 months
     assert burn.base_runway(available=0, lost=1, won=1, plan_deals=1).months == Decimal("0.0")
+
+
+def test_no_company_name_is_a_lead_key():
+    # a company named like a lead's key is still a company of its own
+    assert burn.company_key(burn.lead_key(5)) != burn.lead_key(5)

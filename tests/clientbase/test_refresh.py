@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from funnel import signals as funnel_signals
 from funnel.models import Call, Lead, StageEvent, Task
-from salesplan.clientbase import services
+from salesplan.clientbase import burn, services
 from salesplan.clientbase.models import BaseSummary, Company, CoolingContact, RefusalRate
 from salesplan.clientbase.tasks import refresh_all
 from salesplan.models import Role
@@ -115,7 +115,7 @@ def test_companies_and_their_states(world, organization):
     assert company("вектор").state == "available"
     assert company("старый клиент").state == "available"  # cooled off on 30 Nov 2026
     # a lead without a company is its own, shown by its name
-    nameless = company(f"#lead-{world['nameless'].pk}")
+    nameless = company(burn.lead_key(world["nameless"].pk))
     assert (nameless.state, nameless.contact_again_on) == ("cooling", date(2027, 4, 5))
     assert nameless.name == world["nameless"].name
     # 00:30 Moscow on 1 Feb is 1 Feb, though still 31 Jan in UTC
@@ -266,7 +266,7 @@ def test_warnings_on_cooling_companies(world, organization, sellers, funnel):
     }
     assert found == {
         ("stage_event", event.pk): ("ромашка", one.pk, at(2027, 2, 5)),
-        ("task", late.pk): (f"#lead-{world['nameless'].pk}", two.pk, at(2027, 4, 4, 20, 0)),
+        ("task", late.pk): (burn.lead_key(world["nameless"].pk), two.pk, at(2027, 4, 4, 20, 0)),
     }
     # a rerun keeps each warning's first finding moment
     services.client_base_refresh(organization_id=organization.pk, now=NOW + timedelta(hours=5))
