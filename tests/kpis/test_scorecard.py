@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from funnel.models import Spend, StageEvent
 from metrics.models import PerformanceSnapshot
@@ -618,3 +620,24 @@ def test_nps_typed_by_hand_through_the_api(shop, api_for):
     response = api_for(head).put(url, {**body, "plan": None, "actual": ""}, format="json")
     assert response.json()["plan"] is None
     assert _line(member_scorecard(hunter, DECEMBER, today=MID_DECEMBER), "nps").plan is None
+
+
+def _queries_of(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_pages_queries_do_not_grow_with_the_people(shop, client_for, make_member):
+    # given the owner's pages with the shop's people; when 20 more salespeople and their base
+    # bonuses join; then the schemes page and the head's scorecard run the same queries
+    client = client_for(shop["owner"])
+    _queries_of(client, "/kpi/schemes/")  # the first visit makes the default schemes
+    schemes = _queries_of(client, "/kpi/schemes/")
+    head = f"/kpi/?member={shop['head'].pk}&period=2026-12"
+    scorecard = _queries_of(client, head)
+    for _ in range(20):
+        person = make_member(Role.SALESPERSON)
+        BaseBonus.objects.create(organization=person.organization, member=person, amount=D(1))
+    assert _queries_of(client, "/kpi/schemes/") == schemes
+    assert _queries_of(client, head) == scorecard
