@@ -10,8 +10,9 @@ week, a handful in all, so opening a week nobody has reviewed yet may compute it
 - track metrics: notifications (slips, digests) the head read in the week (the inbox's
   recipient/read_at index) — a fact that they looked, not that they acted;
 - control: slips open in the week on the plans the head plans for (Slip's plan/closed_on
-  index) — only a hint of what there was to control, never a tick: nothing logs which figures
-  a head opened;
+  index) and their team's overdue tasks on the week's last day the discipline job counted
+  (metrics.DisciplineDay) — only a hint of what there was to control, never a tick: nothing
+  logs which figures a head opened;
 - sell a little: the head's own deals, the payments of the leads they hold (the payments'
   organization/paid_at index over one week); more than OWN_DEALS_WARNING a week is a warning
   that they sell instead of managing (DOMAIN idea 5, seed 003)."""
@@ -23,7 +24,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from funnel.models import Payment
-from metrics.models import Slip
+from metrics.models import DisciplineDay, Slip
 from salesplan.access import led_team_ids, scoped
 from salesplan.models import Membership, Notification, PlanVersion, SalesPlan
 from salesplan.reviews.weeks import Week, zone_of
@@ -79,15 +80,34 @@ def _plans_of(head: Membership, week: Week) -> Q:
     )
 
 
+def _overdue(head: Membership, week: Week) -> tuple[int, str | None]:
+    """The overdue tasks of the head's team on the week's last day the discipline job
+    counted (metrics.DisciplineDay: its organization/day index, a row per member and day)."""
+    teams = led_team_ids(head)
+    if not teams:
+        return 0, None
+    rows = list(
+        scoped(DisciplineDay, head.organization)
+        .filter(day__gte=week.start, day__lte=week.end, member__team_id__in=teams)
+        .values_list("day", "overdue_tasks")
+    )
+    if not rows:
+        return 0, None
+    last = max(day for day, _count in rows)
+    return sum(count for day, count in rows if day == last), last.isoformat()
+
+
 def _control(head: Membership, week: Week) -> dict:
     plans = scoped(SalesPlan, head.organization).filter(_plans_of(head, week))
-    slips = Slip.objects.filter(plan__in=plans.values("pk"), since__lte=week.end).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gte=week.start)
+    slips = (
+        Slip.objects.filter(plan__in=plans.values("pk"), since__lte=week.end)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=week.start))
+        .count()
     )
-    count = slips.count()
-    if count:
-        return _item(None, "slips_to_control", count=count)
-    return _item(None, "no_slips")
+    overdue, day = _overdue(head, week)
+    if slips or overdue:
+        return _item(None, "to_control", slips=slips, overdue=overdue, day=day)
+    return _item(None, "nothing_to_control")
 
 
 def own_deals_q(head: Membership) -> Q:
@@ -119,7 +139,7 @@ def _sell(head: Membership, week: Week) -> tuple[dict, int, Decimal]:
 
 
 def compute(head: Membership, week: Week) -> Prefill:
-    """The prefill of a head's week, from stored data only (six indexed queries)."""
+    """The prefill of a head's week, from stored data only (seven indexed queries)."""
     sell, deals, revenue = _sell(head, week)
     return Prefill(
         items={

@@ -130,16 +130,33 @@ def evidence_text(evidence: dict[str, Any] | None, currency: str) -> str:
         ) % {"count": count}
     if code == "no_notifications":
         return gettext("No notifications about slips this week.")
-    if code == "slips_to_control":
-        return ngettext(
-            "%(count)d slip was open in your plans this week: a hint of what to control, "
-            "not a sign that you did",
-            "%(count)d slips were open in your plans this week: a hint of what to control, "
-            "not a sign that you did",
-            count,
-        ) % {"count": count}
-    if code == "no_slips":
-        return gettext("No slips in your plans this week.")
+    if code == "to_control":
+        parts = []
+        slips, overdue = int(evidence.get("slips", 0)), int(evidence.get("overdue", 0))
+        if slips:
+            parts.append(
+                ngettext(
+                    "%(count)d slip open in your plans",
+                    "%(count)d slips open in your plans",
+                    slips,
+                )
+                % {"count": slips}
+            )
+        if overdue:
+            day = date_format(date.fromisoformat(evidence["day"]), "d.m")
+            parts.append(
+                ngettext(
+                    "%(count)d overdue task in your team on %(day)s",
+                    "%(count)d overdue tasks in your team on %(day)s",
+                    overdue,
+                )
+                % {"count": overdue, "day": day}
+            )
+        return gettext("%(figures)s: a hint of what to control, not a sign that you did") % {
+            "figures": "; ".join(parts)
+        }
+    if code == "nothing_to_control":
+        return gettext("No slips in your plans and no overdue tasks in your team this week.")
     if code in ("own_deals", "too_many_own_deals"):
         revenue = format_money(evidence.get("revenue", "0"), currency, get_language() or "ru")
         text = ngettext(

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from metrics.models import Slip
-from salesplan.models import Notification, NotificationKind, PlanVersion
+from metrics.models import DisciplineDay, Slip
+from salesplan.models import Notification, NotificationKind, PlanVersion, Role
 from salesplan.reviews import prefill
 from salesplan.reviews.selectors import evidence_text, review_view
 from salesplan.reviews.weeks import parse_week
-from tests.factories import LeadFactory, PaymentFactory
+from tests.factories import LeadFactory, MembershipFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,19 +116,46 @@ def test_notifications_read_this_week_track_the_metrics(org, rop, plan, now):
     assert (item["evidence"]["count"], item["evidence"]["unread"]) == (2, 1)
 
 
-def test_open_slips_are_a_hint_for_control_never_a_tick(org, rop, plan):
-    # given a slip of the head's plan open since 01.12 and one closed before the week
+def test_open_slips_and_overdue_tasks_are_a_hint_for_control_never_a_tick(org, rop, seller, plan):
+    # given a slip of the head's plan open since 01.12 and one closed before the week; the
+    # discipline job's counts of the team's overdue tasks on Thursday 03.12 and Friday 04.12
+    # (the latest), and another team's salesperson's on Friday
     metric = plan.metrics.get(key="revenue")
     common = {"plan": plan, "metric": metric, "gap": Decimal(-1), "updated_on": date(2026, 12, 3)}
     Slip.objects.create(owner=rop, since=date(2026, 12, 1), **common)
     Slip.objects.create(
         owner=None, since=date(2026, 11, 10), closed_on=date(2026, 11, 20), **common
     )
+    other = MembershipFactory(organization=org, role=Role.SALESPERSON)
+    for member, day, overdue in [(seller, 3, 9), (seller, 4, 7), (rop, 4, 1), (other, 4, 50)]:
+        DisciplineDay.objects.create(
+            organization=org,
+            member=member,
+            day=date(2026, 12, day),
+            overdue_tasks=overdue,
+            computed_at=datetime(2026, 12, day, 20, tzinfo=UTC),
+        )
+    rop.team = seller.team
+    rop.save(update_fields=["team"])
     item = prefill.compute(rop, W49).items["control"]
+    # then: a hint (never a tick) of 1 slip and 7 + 1 overdue tasks on Friday
     assert item["suggested"] is None
-    assert item["evidence"] == {"code": "slips_to_control", "count": 1}
+    assert item["evidence"] == {
+        "code": "to_control",
+        "slips": 1,
+        "overdue": 8,
+        "day": "2026-12-04",
+    }
     with translation.override("en"):
-        assert "a hint of what to control" in evidence_text(item["evidence"], "RUB")
+        assert evidence_text(item["evidence"], "RUB") == (
+            "1 slip open in your plans; 8 overdue tasks in your team on 04.12: a hint of what "
+            "to control, not a sign that you did"
+        )
+
+
+def test_nothing_to_control(org, rop, plan):
+    item = prefill.compute(rop, W49).items["control"]
+    assert (item["suggested"], item["evidence"]) == (None, {"code": "nothing_to_control"})
 
 
 def test_a_week_nobody_reviewed_is_shown_prefilled_without_storing_it(org, rop, plan, now):
@@ -143,6 +170,6 @@ def test_a_week_nobody_reviewed_is_shown_prefilled_without_storing_it(org, rop, 
 
 
 def test_prefill_reads_a_handful_of_queries(org, rop, plan, django_assert_max_num_queries):
-    # plan versions, notifications read and unread, led teams, slips, payments
-    with django_assert_max_num_queries(6):
+    # plan versions, notifications read and unread, led teams, slips, discipline, payments
+    with django_assert_max_num_queries(7):
         prefill.compute(rop, W49)

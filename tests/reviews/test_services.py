@@ -217,7 +217,7 @@ def test_the_current_week_reads_the_datas_figures_of_now(
         created_at=datetime(2026, 12, 4, 8, tzinfo=UTC)
     )
     # then the current week shows the plan saved at once, in a handful of queries
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         view = selectors.review_view(rop, W49)
     assert (item(view, "plan").done, item(view, "train").done) == (True, True)
 

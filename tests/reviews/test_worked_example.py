@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from metrics.models import Slip
+from metrics.models import DisciplineDay, Slip
 from salesplan.models import Notification, NotificationKind, PlanVersion
 from salesplan.reviews import selectors, services
 from salesplan.reviews.checklist import FUNCTION_KEYS
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 W49 = parse_week("2026-W49")
 
 
-def test_annas_week(org, rop, plan, now):
+def test_annas_week(org, rop, seller, plan, now):
     # given: the plan saved twice on Tuesday 01.12, 3 slip notices read, 4 own deals for
-    # 200 000 ₽, 2 slips open in her team's plan
+    # 200 000 ₽, 2 slips open in her team's plan, 8 overdue tasks in her team on Friday 04.12
     for hour in (7, 12):
         version = PlanVersion.objects.create(
             plan=plan, number=plan.versions.count() + 1, inputs={}, created_by=rop.user
@@ -50,6 +50,13 @@ def test_annas_week(org, rop, plan, now):
             gap=Decimal(-1),
             updated_on=date(2026, 12, 4),
         )
+    DisciplineDay.objects.create(
+        organization=org,
+        member=seller,
+        day=date(2026, 12, 4),
+        overdue_tasks=8,
+        computed_at=datetime(2026, 12, 4, 8, tzinfo=UTC),
+    )
     # when she opens her week
     with translation.override("en"):
         view = selectors.review_view(rop, W49)
@@ -62,7 +69,10 @@ def test_annas_week(org, rop, plan, now):
     assert evidence["sell"] == (
         "4 own deals, ₽200,000: more than 3 a week is selling instead of managing"
     )
-    assert evidence["control"].startswith("2 slips were open in your plans this week")
+    assert evidence["control"] == (
+        "2 slips open in your plans; 8 overdue tasks in your team on 04.12: a hint of what to "
+        "control, not a sign that you did"
+    )
     # when she ticks four more and saves
     marks = [
         services.Mark("train", True, "разобрали звонки Ивана"),
