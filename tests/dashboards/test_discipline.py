@@ -6,7 +6,9 @@ salesperson 403; a run of the job rebuilds the cached page."""
 from datetime import UTC, date, datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from funnel.models import Task
@@ -215,3 +217,19 @@ def test_the_api_of_another_organization_shows_none_of_ours(api_for, people, cou
     FunnelFactory(organization=outsider.organization)
     body = api_for(outsider).get("/api/v1/discipline/").json()
     assert body["members"] == [] and body["day"] is None
+
+
+def test_the_page_costs_the_same_for_any_number_of_people(
+    organization, funnel, people, counted, make_member
+):
+    # given the page for three salespeople, then for eight (five more, with nothing stored)
+    browser = _browser(people["owner"])
+    with CaptureQueriesContext(connection) as few:
+        browser.get("/discipline/?nocache=1")
+    for _ in range(5):
+        make_member(Role.SALESPERSON)
+    discipline_refresh(organization_id=organization.pk, now=NOW)
+    with CaptureQueriesContext(connection) as many:
+        response = browser.get("/discipline/?nocache=2")
+    assert len(_rows(response)) == 3 + 5
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -293,3 +293,9 @@ def test_the_beat_counts_every_organization_with_actuals(
         assert refresh_all_discipline() >= 2
     assert DisciplineDay.objects.filter(organization=elsewhere.organization).exists()
     assert DisciplineDay.objects.filter(organization=organization).exists()
+
+
+def test_the_beat_counts_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["metrics.refresh_all_discipline"]
+    assert entry["task"] == refresh_all_discipline.name == "metrics.refresh_all_discipline"
+    assert entry["schedule"] == 3600.0
