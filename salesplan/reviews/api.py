@@ -25,7 +25,7 @@ from salesplan.reviews.weeks import Week, current_week, parse_week
 # --- serializers (what goes out, and the documentation of what comes in) ----------------------
 
 
-class ReviewItemSerializer(serializers.Serializer):
+class WeeklyReviewItemSerializer(serializers.Serializer):
     key = serializers.ChoiceField(choices=FUNCTION_KEYS, help_text="The function (stable).")
     title = serializers.CharField(help_text="Its name, in your language.")
     hint = serializers.CharField(help_text="What counts as done this week.")
@@ -45,10 +45,12 @@ class ReviewItemSerializer(serializers.Serializer):
     warning = serializers.BooleanField(
         help_text="The evidence is a warning (e.g. too many own deals: selling, not managing)."
     )
-    source = serializers.ChoiceField(choices=["person", "data", "none"])
+    source = serializers.CharField(
+        help_text='Whose the tick is: "person" (theirs), "data" (the suggestion), "none".'
+    )
 
 
-class ChangedItemSerializer(serializers.Serializer):
+class WeeklyReviewChangedItemSerializer(serializers.Serializer):
     key = serializers.CharField()
     done = serializers.ListField(
         child=serializers.BooleanField(allow_null=True),
@@ -64,12 +66,12 @@ class ChangedItemSerializer(serializers.Serializer):
     )
 
 
-class ReviewChangeSerializer(serializers.Serializer):
+class WeeklyReviewChangeSerializer(serializers.Serializer):
     number = serializers.IntegerField(help_text="The review's version after this save.")
     changed_by = serializers.IntegerField(source="changed_by_id", allow_null=True)
     changed_by_name = serializers.CharField(allow_null=True)
     changed_at = serializers.DateTimeField()
-    items = ChangedItemSerializer(many=True)
+    items = WeeklyReviewChangedItemSerializer(many=True)
 
 
 class WeeklyReviewSerializer(serializers.Serializer):
@@ -92,8 +94,8 @@ class WeeklyReviewSerializer(serializers.Serializer):
     prefilled_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField(allow_null=True)
     updated_by = serializers.IntegerField(allow_null=True)
-    items = ReviewItemSerializer(many=True)
-    changes = ReviewChangeSerializer(
+    items = WeeklyReviewItemSerializer(many=True)
+    changes = WeeklyReviewChangeSerializer(
         many=True, help_text="Who changed what and when, newest first."
     )
 
@@ -129,7 +131,7 @@ def review_data(view: selectors.ReviewView) -> dict[str, Any]:
     }
 
 
-class MarkInputSerializer(serializers.Serializer):
+class WeeklyReviewMarkSerializer(serializers.Serializer):
     key = serializers.ChoiceField(choices=FUNCTION_KEYS)
     done = serializers.BooleanField(
         allow_null=True, help_text="Ticked or not; null: back to the data's suggestion."
@@ -143,7 +145,7 @@ class MarkInputSerializer(serializers.Serializer):
 
 
 class WeeklyReviewUpdateSerializer(serializers.Serializer):
-    items = MarkInputSerializer(
+    items = WeeklyReviewMarkSerializer(
         many=True, help_text="The functions to change, each once; the others stay as they are."
     )
     version = serializers.IntegerField(
@@ -152,7 +154,7 @@ class WeeklyReviewUpdateSerializer(serializers.Serializer):
     )
 
 
-class WeekRowSerializer(serializers.Serializer):
+class WeeklyReviewWeekSerializer(serializers.Serializer):
     week = serializers.CharField()
     week_start = serializers.DateField()
     saved = serializers.BooleanField()
@@ -164,7 +166,7 @@ class WeekRowSerializer(serializers.Serializer):
     own_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
-class SummarySerializer(serializers.Serializer):
+class WeeklyReviewSummarySerializer(serializers.Serializer):
     head = serializers.IntegerField()
     head_name = serializers.CharField()
     weeks = serializers.IntegerField()
@@ -178,9 +180,9 @@ class SummarySerializer(serializers.Serializer):
     verdict_text = serializers.CharField()
 
 
-class HistorySerializer(serializers.Serializer):
-    weeks = WeekRowSerializer(many=True, help_text="Newest first.")
-    summary = SummarySerializer()
+class WeeklyReviewHistorySerializer(serializers.Serializer):
+    weeks = WeeklyReviewWeekSerializer(many=True, help_text="Newest first.")
+    summary = WeeklyReviewSummarySerializer()
 
 
 def summary_data(summary: selectors.Summary) -> dict[str, Any]:
@@ -331,7 +333,7 @@ class WeeklyReviewHistoryView(OrganizationScopedMixin, APIView):
                 description='The last week, e.g. "2026-W49" (default: the current one).',
             ),
         ],
-        responses={200: HistorySerializer, **READ_ERRORS},
+        responses={200: WeeklyReviewHistorySerializer, **READ_ERRORS},
     )
     def get(self, request: Request) -> Response:
         head = selectors.access_head(self.membership, request.query_params.get("head"))
@@ -340,7 +342,7 @@ class WeeklyReviewHistoryView(OrganizationScopedMixin, APIView):
         last = parse_week(until, field="until") if until else None
         rows = selectors.history(head, weeks=weeks, until=last)
         return Response(
-            HistorySerializer(
+            WeeklyReviewHistorySerializer(
                 {
                     "weeks": [week_row_data(row) for row in rows],
                     "summary": summary_data(selectors.summarise(head, rows)),
@@ -355,7 +357,7 @@ class WeeklyReviewSummaryView(OrganizationScopedMixin, APIView):
 
     @extend_schema(
         responses={
-            200: SummarySerializer(many=True),
+            200: WeeklyReviewSummarySerializer(many=True),
             403: OpenApiResponse(ErrorSerializer, description="Not the owner or a head of sales."),
         }
     )
@@ -368,7 +370,7 @@ class WeeklyReviewSummaryView(OrganizationScopedMixin, APIView):
             summary_data(selectors.summarise(head, selectors.history(head)))
             for head in selectors.heads_of(self.membership)
         ]
-        return Response(SummarySerializer(data, many=True).data)
+        return Response(WeeklyReviewSummarySerializer(data, many=True).data)
 
 
 urlpatterns = [
