@@ -64,6 +64,10 @@ GENERIC_GOALS: tuple[str, ...] = (
 # Calls judged for a comment: the last week's, what a head of sales reviews weekly; older
 # calls are history, not discipline to mend.
 COMMENT_WINDOW_DAYS = 7
+# Offending rows kept per member and kind for the discipline page (the oldest first): a page
+# lists 50, and nobody mends more than ten pages of one list before the next hourly run; the
+# counts are always whole. Bounds the job's writes by the people, not by the leads.
+ITEMS_PER_LIST = 500
 # PostgreSQL advisory lock namespace of the discipline job (one run per organization at once).
 DISCIPLINE_LOCK = 13_008
 
@@ -160,19 +164,40 @@ def _offenders(organization: Organization, now: datetime) -> dict[str, QuerySet[
     }
 
 
-def _store_items(organization: Organization, now: datetime) -> None:
-    """The latest run's offending rows replace the previous run's: one INSERT … SELECT per
-    kind, set-based whatever the volume."""
+def _store_items(organization: Organization, now: datetime) -> dict[int | None, dict[str, int]]:
+    """The latest run's offending rows replace the previous run's, at most ITEMS_PER_LIST per
+    member and kind (the oldest first); returns every member's full count of each kind. One
+    statement per kind, set-based whatever the volume: on PostgreSQL the offending rows are
+    read once, inserted (up to the cap) and counted in the same statement."""
     DisciplineItem.objects.filter(organization=organization).delete()
     table = DisciplineItem._meta.db_table
+    counts: dict[int | None, dict[str, int]] = {}
     for kind, rows in _offenders(organization, now).items():
         sql, params = rows.query.sql_with_params()
+        insert = (
+            f"INSERT INTO {table} (organization_id, kind, member_id, lead_id, task_id, call_id, "
+            "at) SELECT %s, %s, d_member, d_lead, d_task, d_call, d_at FROM (SELECT q.*, "
+            "row_number() OVER (PARTITION BY d_member ORDER BY d_at, d_task, d_call, d_lead) "
+            "AS n FROM {rows} q) numbered WHERE n <= %s"
+        )
+        count = "SELECT d_member, count(*) FROM {rows} q GROUP BY d_member"
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (organization_id, kind, member_id, lead_id, task_id, "
-                f"call_id, at) SELECT %s, %s, q.* FROM ({sql}) q",
-                [organization.pk, str(kind), *params],
-            )
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH offending AS MATERIALIZED ({sql}), "
+                    f"stored AS ({insert.format(rows='offending')}) "
+                    + count.format(rows="offending"),
+                    [*params, organization.pk, str(kind), ITEMS_PER_LIST],
+                )
+            else:
+                cursor.execute(
+                    insert.format(rows=f"({sql})"),
+                    [organization.pk, str(kind), *params, ITEMS_PER_LIST],
+                )
+                cursor.execute(count.format(rows=f"({sql})"), params)
+            for member_id, found in cursor.fetchall():
+                counts.setdefault(member_id, {})[COUNT_FIELDS[kind]] = found
+    return counts
 
 
 def _denominators(organization: Organization, now: datetime) -> dict[int | None, dict[str, int]]:
@@ -231,15 +256,9 @@ def discipline_refresh(*, organization_id: int, now: datetime | None = None) -> 
         if organization is None:
             return 0
         day = timezone.localtime(now, ZoneInfo(organization.time_zone)).date()
-        _store_items(organization, now)
         counts = _denominators(organization, now)
-        for row in (
-            DisciplineItem.objects.filter(organization=organization)
-            .values("member_id", "kind")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            counts.setdefault(row["member_id"], {})[COUNT_FIELDS[row["kind"]]] = row["n"]
+        for member_id, found in _store_items(organization, now).items():
+            counts.setdefault(member_id, {}).update(found)
         DisciplineDay.objects.filter(organization=organization, day=day).delete()
         DisciplineDay.objects.bulk_create(
             DisciplineDay(

@@ -109,7 +109,10 @@ def discipline(request: HttpRequest) -> HttpResponse:
         heading = f"{DisciplineKind(kind).label}: " + (
             person.display_name if person else gettext("Nobody responsible")
         )
+        field = {k: f for f, k in discipline_data.COUNTS}[kind]
+        row = next((r for r in table.rows if r.member == person), None)
         items_table = Table("items", heading, ITEM_COLUMNS, rows)
+        context["list_total"] = row.counts[field] if row else 0
         tables.append(items_table)
         context.update(items=items_table, page=page, kind=kind, person=person, heading=heading)
         if page is not None and page.has_previous():

@@ -233,3 +233,14 @@ def test_the_page_costs_the_same_for_any_number_of_people(
         response = browser.get("/discipline/?nocache=2")
     assert len(_rows(response)) == 3 + 5
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_capped_list_says_it_shows_the_oldest(organization, people, counted, monkeypatch):
+    # given the job keeps ten rows a list
+    monkeypatch.setattr("metrics.discipline.ITEMS_PER_LIST", 10)
+    discipline_refresh(organization_id=organization.pk, now=NOW)
+    url = f"/discipline/?member={people['anna'].pk}&kind=lead_without_next_task"
+    page = _browser(people["owner"]).get(url).content.decode()
+    # then the list has ten, and says they are the oldest of Anna's 55
+    assert "10 items" in page and "the oldest of 55" in page
+    assert page.count('<tr data-lead="A') == 10

@@ -299,3 +299,20 @@ def test_the_beat_counts_hourly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["metrics.refresh_all_discipline"]
     assert entry["task"] == refresh_all_discipline.name == "metrics.refresh_all_discipline"
     assert entry["schedule"] == 3600.0
+
+
+def test_the_lists_keep_the_oldest_rows_up_to_the_cap_and_the_counts_are_whole(
+    organization, funnel, people, monkeypatch
+):
+    # given five of Anna's open leads with no task, created on the 1st to the 5th
+    for day in range(1, 6):
+        LeadFactory(
+            funnel=funnel, external_id=f"K{day}", responsible=people["anna"], created_at=at(day)
+        )
+    # when the job keeps at most three rows a list
+    monkeypatch.setattr("metrics.discipline.ITEMS_PER_LIST", 3)
+    discipline_refresh(organization_id=organization.pk, now=NOW)
+    # then the count is all five, the list the three oldest
+    assert _day(organization, people["anna"]).leads_without_next_task == 5
+    kept = DisciplineItem.objects.filter(member=people["anna"]).order_by("at")
+    assert [item.lead.external_id for item in kept] == ["K1", "K2", "K3"]
