@@ -66,11 +66,14 @@ FUNCTIONS: tuple[Function, ...] = (
             "change or stop something."
         ),
     ),
-    # Мотивировать — как сделать, чтобы люди хотели с тобой работать.
+    # Мотивировать — как быть лидером, с которым хотят работать (seed 004).
     Function(
         "motivate",
         _("Motivate"),
-        _("Think about why people want to work with you: an idea to follow, recognition, support."),
+        _(
+            "Think about how to be a leader people want to work with: an idea to follow, "
+            "recognition, support."
+        ),
     ),
     # Автоматизировать и регламентировать — процессы, шаблоны, правила.
     Function(
