@@ -3,6 +3,7 @@ and calls, the generic-goal list, a source that exports no comments, what the jo
 nothing of another organization."""
 
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 
@@ -11,6 +12,7 @@ from funnel.models import Call, Lead, Task
 from metrics.discipline import (
     GENERIC_GOALS,
     discipline_refresh,
+    discipline_refresh_started,
     goal_key,
     no_goal,
     states_no_goal,
@@ -18,9 +20,19 @@ from metrics.discipline import (
 from metrics.models import DisciplineDay, DisciplineItem, DisciplineKind
 from metrics.tasks import refresh_all_discipline
 from salesplan.models import Organization, Role
+from tests.conftest import clear_own_cache
 from tests.factories import FunnelFactory, LeadFactory, OrganizationFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_queued_marks():
+    """The debounce marks live in the cache, which outlives each test's database."""
+    clear_own_cache()
+    yield
+    clear_own_cache()
+
 
 # 12:00 UTC on 10 December 2026 is 15:00 in Moscow: the organization's day is 10 December.
 NOW = datetime(2026, 12, 10, 12, tzinfo=UTC)
@@ -316,3 +328,20 @@ def test_the_lists_keep_the_oldest_rows_up_to_the_cap_and_the_counts_are_whole(
     assert _day(organization, people["anna"]).leads_without_next_task == 5
     kept = DisciplineItem.objects.filter(member=people["anna"]).order_by("at")
     assert [item.lead.external_id for item in kept] == ["K1", "K2", "K3"]
+
+
+def test_a_burst_of_loads_queues_one_count(organization, crm):
+    # given three loads announced within a minute
+    with mock.patch("metrics.discipline.enqueue") as enqueue:
+        for _ in range(3):
+            funnel_signals.actuals_loaded.send(
+                sender=None, organization_id=organization.pk, funnel_id=crm["L1"].funnel_id
+            )
+    # then one job is queued; once it starts, the next load queues another
+    assert enqueue.call_count == 1
+    discipline_refresh_started(organization_id=organization.pk)
+    with mock.patch("metrics.discipline.enqueue") as enqueue:
+        funnel_signals.actuals_loaded.send(
+            sender=None, organization_id=organization.pk, funnel_id=crm["L1"].funnel_id
+        )
+    assert enqueue.call_count == 1
