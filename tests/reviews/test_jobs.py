@@ -8,6 +8,7 @@ from django.core.cache import cache
 
 from salesplan.reviews import tasks
 from salesplan.reviews.models import WeeklyReview
+from salesplan.reviews.receivers import prefill_follows_the_figures
 from salesplan.reviews.tasks import refresh_all
 from salesplan.signals import performance_refreshed
 
@@ -23,10 +24,14 @@ def test_a_recompute_refreshes_the_current_week_once_in_a_while(
     monkeypatch.setattr(
         tasks, "organization_refresh", lambda **kwargs: runs.append(kwargs) or real(**kwargs)
     )
+    # given the receiver listens to the recompute (called directly below, so the other
+    # apps' receivers of the same signal play no part here)
+    sync_receivers, _async = performance_refreshed._live_receivers(None)
+    assert prefill_follows_the_figures in sync_receivers
     # when the plan's figures are recomputed twice in a row
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(2):
-            performance_refreshed.send(
+            prefill_follows_the_figures(
                 sender=None, plan=plan, since=date(2026, 12, 1), last=date(2026, 12, 4)
             )
     # then the head's current week is prefilled, by one job (the second was debounced)
