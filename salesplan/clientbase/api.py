@@ -29,7 +29,7 @@ from salesplan.limits import (
 # --- serializers ----------------------------------------------------------------------------
 
 
-class RateSerializer(serializers.Serializer):
+class ClientBaseRateSerializer(serializers.Serializer):
     month = serializers.DateField(help_text="The local month's first day.")
     kind = serializers.ChoiceField(choices=RateKind.choices)
     member = serializers.IntegerField(
@@ -48,7 +48,7 @@ class RateSerializer(serializers.Serializer):
     )
 
 
-class SummarySerializer(serializers.Serializer):
+class ClientBaseSummarySerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField(
         allow_null=True, help_text="The last recompute; null before the first."
     )
@@ -89,12 +89,12 @@ class SummarySerializer(serializers.Serializer):
         help_text="available ÷ burn_per_month, rounded down to a tenth; null when it never "
         "runs out.",
     )
-    refusal_rates = RateSerializer(
+    refusal_rates = ClientBaseRateSerializer(
         many=True, help_text="The last 12 months (a salesperson: their own row only)."
     )
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class ClientBaseCompanySerializer(serializers.ModelSerializer):
     refused_by_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -119,7 +119,7 @@ class CompanySerializer(serializers.ModelSerializer):
         return company.refused_by_name
 
 
-class WarningSerializer(serializers.ModelSerializer):
+class ClientBaseWarningSerializer(serializers.ModelSerializer):
     company_name = serializers.CharField(source="company.name", read_only=True)
     contact_again_on = serializers.DateField(source="company.contact_again_on", read_only=True)
     member_name = serializers.SerializerMethodField()
@@ -145,7 +145,7 @@ class WarningSerializer(serializers.ModelSerializer):
         return warning.member.display_name if warning.member else None
 
 
-class SettingsSerializer(serializers.Serializer):
+class ClientBaseSettingsSerializer(serializers.Serializer):
     """Only the types: every rule (the limits, trimming, duplicates) is the service's."""
 
     permanent_reasons = serializers.ListField(
@@ -180,7 +180,7 @@ class SummaryView(OrganizationScopedMixin, APIView):
     good, the refusal pace of the last 3 months, how many months the available companies last
     at that pace and the current plan's deals, and the refusal rates of the last 12 months."""
 
-    @extend_schema(responses=SummarySerializer)
+    @extend_schema(responses=ClientBaseSummarySerializer)
     def get(self, request: Request) -> Response:
         organization = self.organization
         today = selectors.today_of(organization)
@@ -207,7 +207,7 @@ class SummaryView(OrganizationScopedMixin, APIView):
             "months_left": summary.months_left if summary else None,
             "refusal_rates": rates,
         }
-        return Response(SummarySerializer(data).data)
+        return Response(ClientBaseSummarySerializer(data).data)
 
 
 @extend_schema(
@@ -225,7 +225,7 @@ class DoNotTouchView(OrganizationScopedMixin, generics.ListAPIView):
     first: who had the deal and why it was lost. Every member reads it (it protects a
     salesperson from burning a company too)."""
 
-    serializer_class = CompanySerializer
+    serializer_class = ClientBaseCompanySerializer
 
     def get_queryset(self) -> QuerySet[Company]:
         if self.schema_only:
@@ -242,7 +242,7 @@ class WarningListView(OrganizationScopedMixin, generics.ListAPIView):
     """Stage events, calls and tasks on companies while they cool off, newest first (a task
     by its due moment), as the last recompute found them: a salesperson sees their own."""
 
-    serializer_class = WarningSerializer
+    serializer_class = ClientBaseWarningSerializer
 
     def get_queryset(self) -> QuerySet[CoolingContact]:
         if self.schema_only:
@@ -254,10 +254,10 @@ class CompanyView(OrganizationScopedMixin, APIView):
     """One company of the base and its state: available, cooling (until contact_again_on)
     or closed (for good)."""
 
-    @extend_schema(responses=CompanySerializer)
+    @extend_schema(responses=ClientBaseCompanySerializer)
     def get(self, request: Request, id: int) -> Response:
         company = selectors.company_for(member=self.membership, pk=id)
-        return Response(CompanySerializer(company).data)
+        return Response(ClientBaseCompanySerializer(company).data)
 
 
 class SettingsView(OrganizationScopedMixin, APIView):
@@ -267,16 +267,18 @@ class SettingsView(OrganizationScopedMixin, APIView):
 
     permission_classes = [CanEditSettings]
 
-    @extend_schema(responses=SettingsSerializer)
+    @extend_schema(responses=ClientBaseSettingsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(SettingsSerializer(services.base_settings(self.organization)).data)
+        return Response(
+            ClientBaseSettingsSerializer(services.base_settings(self.organization)).data
+        )
 
-    @extend_schema(request=SettingsSerializer, responses=SettingsSerializer)
+    @extend_schema(request=ClientBaseSettingsSerializer, responses=ClientBaseSettingsSerializer)
     def put(self, request: Request) -> Response:
-        serializer = SettingsSerializer(data=request.data)
+        serializer = ClientBaseSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = services.base_settings_update(member=self.membership, **serializer.validated_data)
-        return Response(SettingsSerializer(item).data)
+        return Response(ClientBaseSettingsSerializer(item).data)
 
 
 urlpatterns = [
