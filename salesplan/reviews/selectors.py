@@ -51,7 +51,7 @@ def heads_of(member: Membership) -> list[Membership]:
     return list(
         scoped(Membership, member.organization)
         .filter(role=Role.HEAD_OF_SALES, is_active=True)
-        .select_related("user")
+        .select_related("organization", "user")
         .order_by("user__first_name", "user__last_name", "id")
     )
 

@@ -3,6 +3,8 @@ summary and their grids, read only; others are refused; another organization's h
 found."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from salesplan.models import Role
@@ -85,3 +87,19 @@ def test_others_get_403_and_another_organizations_head_404(client, org, rop, sel
     ]:
         client.force_login(member.user)
         assert client.get(url).status_code == status, (member.role, url)
+
+
+def test_the_owners_page_costs_a_few_queries_a_head(
+    client_for, org, boss, rop, now, django_assert_max_num_queries
+):
+    # given the owner's page with one head of sales, measured
+    client = client_for(boss)
+    client.get(PAGE)
+    with CaptureQueriesContext(connection) as one:
+        client.get(PAGE)
+    # when two more heads join
+    for _ in range(2):
+        MembershipFactory(organization=org, role=Role.HEAD_OF_SALES)
+    # then each costs at most 8 more (their stored weeks, and the current week's prefill)
+    with django_assert_max_num_queries(len(one) + 2 * 8):
+        assert client.get(PAGE).status_code == 200
