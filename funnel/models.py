@@ -215,7 +215,7 @@ class Call(models.Model):
     connected = models.BooleanField(_("connected"))
     # The CRM's comment on the call. NULL: the source does not export comments (nothing to
     # judge); "": it does, and this call has none (DOMAIN idea 8: every communication in the CRM).
-    comment = models.TextField(_("comment"), null=True, blank=True)
+    comment = models.TextField(_("comment"), null=True, blank=True)  # noqa: DJ001 (NULL: not exported)
 
     class Meta:
         constraints = [
@@ -244,7 +244,7 @@ class Task(models.Model):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     # The task's description as the CRM exports it: the goal of the next contact. NULL: the
     # source does not export it (not judged); "": exported, and empty (no goal stated).
-    text = models.TextField(_("text"), null=True, blank=True)
+    text = models.TextField(_("text"), null=True, blank=True)  # noqa: DJ001 (NULL: not exported)
 
     class Meta:
         constraints = [

@@ -3,6 +3,8 @@
 A limit that a form, a serializer or a service enforces is imported from here, so the page and
 the API refuse the same thing with the same words."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
@@ -81,6 +83,32 @@ MAX_XLSX_RATIO = 100
 # The CRM stages a confirm form or an API call may map: more than any CRM has in a funnel
 # (amoCRM's pipelines × their stages included).
 MAX_CRM_STAGES = 1_000
+
+# The head of sales' weekly review (issue 13): a note per function is a line or two of what
+# was done ("разобрали звонки Анны"); the history shows up to a year of weeks.
+MAX_REVIEW_NOTE_CHARS = 1_000
+MAX_REVIEW_HISTORY_WEEKS = 53
+
+# The client base (issue 13, DOMAIN idea 7). Cooling-off: from a day to ten years (a longer
+# pause is a permanent refusal, which has its own list). Permanent lost reasons: a CRM's list
+# of lost reasons has a few dozen; each as long as a lead's lost reason (300 characters).
+MIN_COOLING_DAYS = 1
+MAX_COOLING_DAYS = 3650
+MAX_PERMANENT_REASONS = 50
+MAX_LOST_REASON_CHARS = 300
+# A search of the "do not touch" list: as long as a company's name may be.
+MAX_COMPANY_SEARCH_CHARS = 300
+
+
+# Role KPIs and bonus (salesplan.kpis): a scheme's KPIs (more than 4 is already warned
+# against; 10 leaves room to try), the payout curve's points (a curve of thresholds needs a
+# handful), a fulfilment or payout on the curve as a share (100 = 10 000 %), a base bonus and a
+# KPI value typed by hand (far above any month's figure; inside their decimal columns).
+MAX_KPIS_PER_SCHEME = 10
+MAX_CURVE_POINTS = 10
+MAX_CURVE_VALUE = Decimal(100)
+MAX_BASE_BONUS = Decimal(10**12)
+MAX_KPI_VALUE = Decimal(10**11)
 
 
 class TooLarge(ValidationError):

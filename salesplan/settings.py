@@ -231,6 +231,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "kwargs": {"full": True},
         "options": {"expires": 3 * 3600},
     },
+    # Nightly, every organization's client base (issue 13): cooled-off companies return to
+    # the available ones, the refusal pace and the runway follow the months.
+    "clientbase.refresh_all": {
+        "task": "clientbase.refresh_all",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"expires": 3 * 3600},
+    },
+    # The head of sales' weekly review: every organization's current week prefilled from the
+    # data, nightly, so a week is prefilled even when no actuals arrive in it.
+    "reviews.refresh_all": {
+        "task": "reviews.refresh_all",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 3 * 3600},
+    },
     # Webhooks whose job was never queued (the broker was down) or whose retry was lost.
     "funnel.sweep_webhooks": {
         "task": "funnel.sweep_webhooks",
@@ -253,6 +267,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "notifications.sweep_deliveries",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # CRM discipline (metrics.discipline): every organization with leads or tasks, hourly
+    # (overdue tasks appear as time passes; a load of actuals counts again at once).
+    "metrics.refresh_all_discipline": {
+        "task": "metrics.refresh_all_discipline",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
     },
     # The daily digest: hourly, each organization's once its local clock passes DIGEST_HOUR
     # (once per person and day whatever runs).

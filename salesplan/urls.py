@@ -84,6 +84,7 @@ api_urlpatterns = [
     path("", include("salesplan.kpis.api")),
     path("", include("salesplan.clientbase.api")),
     path("", include("salesplan.reviews.api")),
+    path("", include("salesplan.dashboards.discipline_api")),
     *router.urls,
 ]
 

@@ -13,9 +13,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 
-from funnel.models import Integration, Lead, RawRecord
+from funnel.models import Integration, Lead, Payment, RawRecord
 from funnel.services import uploads
 from responsibility.models import Responsibility
+from salesplan.clientbase.models import Company
+from salesplan.clientbase.services import client_base_refresh
+from salesplan.kpis.services import schemes_for
 from salesplan.models import (
     CalendarDay,
     Channel,
@@ -120,7 +123,13 @@ def build_world() -> dict[str, Any]:
         )
         for kind in ("amocrm", "bitrix24")
     }
+    client_base_refresh(organization_id=organization.pk)  # the lead is a company of its own
+    kpi_schemes = schemes_for(organization=organization)  # each role's, with the defaults
     ids = {
+        "members": seller.pk,
+        "kpi-schemes": kpi_schemes[0].pk,
+        "payments": Payment.objects.filter(lead=lead).first().pk,
+        "companies": Company.objects.filter(organization=organization).first().pk,
         "plans": plan.pk,
         "funnels": plan.funnel_id,
         "products": Product.objects.create(organization=organization, name="P", price=1).pk,

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from funnel.models import ImportJob, Integration, RawRecord
 from responsibility.models import Responsibility
+from salesplan.clientbase.models import Company
 from salesplan.models import Organization, Role, SalesPlan, Team
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.worked_example import DECEMBER, WORKED_STAGES
@@ -33,6 +34,7 @@ class World:
     integration: int
     webhook_record: int
     import_job: int
+    company: int = 0
 
 
 # The world's organizations carry this in their names, so a run killed before its cleanup
@@ -108,6 +110,7 @@ def _build_world() -> World:
     )
     assert import_job.status_code == 201, import_job.json()
     revenue = Responsibility.objects.get(plan_id=plan_id, metric__key="revenue")
+    company = Company.objects.create(organization=organization, key="acme", name="Acme")
     paid = Responsibility.objects.get(plan_id=plan_id, metric__key="stage_volume:4", parent=None)
     return World(
         members=members,
@@ -120,6 +123,7 @@ def _build_world() -> World:
         integration=integration.json()["id"],
         webhook_record=webhook_record.pk,
         import_job=import_job.json()["id"],
+        company=company.pk,
     )
 
 
@@ -234,6 +238,28 @@ API_MATRIX = [
     ("get", "/api/v1/plans/{plan}/performance/", None, READ),
     ("get", "/api/v1/plans/{plan}/attribution/", None, READ),
     ("get", "/api/v1/plans/{plan}/slips/", None, READ),
+    # CRM discipline: owner and heads of sales (a head sees their team's people)
+    ("get", "/api/v1/discipline/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    # role KPIs: a scorecard is the owner's to read, the person's own, and their head's
+    (
+        "get",
+        "/api/v1/members/{hunter}/scorecard/?period=2026-12",
+        None,
+        statuses(200, editors=("owner", "head", "hunter"), denied=404),
+    ),
+    (
+        "get",
+        "/api/v1/members/{hunter}/scorecard/?period=2026-13",
+        None,
+        statuses(400, editors=("owner", "head", "hunter"), denied=404),
+    ),
+    ("get", "/api/v1/kpi-schemes/", None, statuses(200, outsider=200)),
+    (
+        "put",
+        "/api/v1/members/{hunter}/base-bonus/",
+        {"amount": "50000"},
+        {**statuses(200, editors=("owner", "head"), denied=404), "hunter": 403},
+    ),
     ("get", "/api/v1/inbox/", None, statuses(200, outsider=200)),
     ("get", "/api/v1/notifications/settings/", None, statuses(200, outsider=200)),
     (
@@ -287,6 +313,44 @@ API_MATRIX = [
         None,
         statuses(202, editors=EDIT_SETTINGS),
     ),
+    # the client base: everyone reads it (the do-not-touch list protects a salesperson too);
+    # the refusal rules are the owner's and the heads of sales'
+    ("get", "/api/v1/client-base/summary/", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/client-base/do-not-touch/", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/client-base/warnings/", None, statuses(200, outsider=200)),
+    ("get", "/api/v1/client-base/companies/{company}/", None, READ),
+    ("get", "/api/v1/client-base/settings/", None, statuses(200, outsider=200)),
+    (
+        "put",
+        "/api/v1/client-base/settings/",
+        {"permanent_reasons": ["ЛПР умер"], "cooling_days": 60},
+        statuses(200, editors=EDIT_SETTINGS, outsider=200),
+    ),
+    # the weekly review: the owner reads every head's, a head reads and ticks their own
+    (
+        "get",
+        "/api/v1/weekly-reviews/?head={head}",
+        None,
+        statuses(200, editors=("owner", "head")),
+    ),
+    (
+        "put",
+        "/api/v1/weekly-reviews/?head={head}&week=2026-W40",
+        {"items": [{"key": "plan", "done": True}]},
+        statuses(200, editors=("head",)),
+    ),
+    (
+        "get",
+        "/api/v1/weekly-reviews/history/?head={head}",
+        None,
+        statuses(200, editors=("owner", "head")),
+    ),
+    (
+        "get",
+        "/api/v1/weekly-reviews/summary/",
+        None,
+        statuses(200, editors=EDIT_SETTINGS, outsider=200),
+    ),
 ]
 
 
@@ -301,7 +365,10 @@ def _fill(template, world: World):
         "integration": world.integration,
         "webhook_record": world.webhook_record,
         "import_job": world.import_job,
+        "company": world.company,
         "owner": world.members["owner"].pk,
+        "head": world.members["head"].pk,
+        "hunter": world.members["hunter"].pk,
     }
     if isinstance(template, str):
         return template.format(**values) if template.startswith(("/", "{")) else template
@@ -358,6 +425,14 @@ PAGE_MATRIX = [
         statuses(200, editors=("owner", "head", "other_head", "viewer"), outsider=200),
     ),
     ("get", "/today/", None, statuses(200, outsider=200)),
+    ("get", "/kpi/", None, statuses(200, outsider=200)),
+    (
+        "get",
+        "/kpi/?member={hunter}&period=2026-12",
+        None,
+        statuses(200, editors=("owner", "head", "hunter"), denied=404),
+    ),
+    ("get", "/kpi/schemes/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
     (
         "get",
         "/plans/{plan}/metrics/{metric_revenue}/history/",
@@ -383,6 +458,14 @@ PAGE_MATRIX = [
         statuses(200, editors=("owner", "head", "other_head", "marketer"), outsider=200),
     ),
     ("get", "/dashboard/leads/?plan={plan}&metric=leads", None, READ),
+    ("get", "/discipline/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    # the hunter is in the head's team, not in other_head's: theirs is 404, as an outsider's
+    (
+        "get",
+        "/discipline/?member={hunter}&kind=overdue_task",
+        None,
+        statuses(200, editors=("owner", "head"), outsider=404) | {"other_head": 404},
+    ),
     ("get", "/people/", None, statuses(200, outsider=200)),
     ("get", "/inbox/", None, statuses(200, outsider=200)),
     ("get", "/settings/notifications/", None, statuses(200, outsider=200)),
@@ -424,6 +507,11 @@ PAGE_MATRIX = [
         None,
         statuses(302, editors=EDIT_SETTINGS),
     ),
+    ("get", "/client-base/", None, statuses(200, outsider=200)),
+    ("get", "/client-base/settings/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    # the weekly review: the owner's and the heads of sales', each head their own
+    ("get", "/reviews/weekly/", None, statuses(200, editors=EDIT_SETTINGS, outsider=200)),
+    ("get", "/reviews/weekly/?head={head}", None, statuses(200, editors=("owner", "head"))),
     ("get", "/api/docs/", None, statuses(200, outsider=200)),
 ]
 

@@ -59,6 +59,9 @@ SHAPE_BY_METRIC: Final[dict[str, MetricShape]] = {
     "missed_call_rate": MetricShape.RATIO,
     "refusal_rate": MetricShape.RATIO,
     "overdue_tasks": MetricShape.RATIO,  # a level counted now, not a sum over the days
+    # CRM discipline (metrics/discipline.py): levels like overdue tasks, planned at zero
+    "leads_without_next_task": MetricShape.RATIO,
+    "tasks_without_goal": MetricShape.RATIO,
 }
 
 

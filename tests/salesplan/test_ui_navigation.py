@@ -27,8 +27,13 @@ def test_an_owner_sees_the_overview_and_the_set_up_pages_in_more(make_member):
         "/marketing/",
         "/plans/",
         "/inbox/",
+        "/kpi/",
     ]
     assert _urls(menu["more"]) == [
+        "/reviews/weekly/",
+        "/client-base/",
+        "/discipline/",
+        "/kpi/schemes/",
         "/funnels/",
         "/imports/",
         "/people/",
