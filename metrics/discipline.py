@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -49,7 +48,7 @@ from metrics.models import DisciplineDay, DisciplineItem, DisciplineKind
 from salesplan.access import scoped
 from salesplan.figures import figures_changed
 from salesplan.models import Organization
-from salesplan.queue import enqueue
+from salesplan.queue import enqueue_once, job_started
 
 # A task text that is only one of these (after case and punctuation are folded) states no
 # goal: it says what to do, not what the contact is for (DOMAIN idea 8). Lower case, single
@@ -278,23 +277,16 @@ REFRESH_TASK = "metrics.refresh_discipline"
 DEBOUNCE_S = 60
 
 
-def _queued_key(organization_id: int) -> str:
-    return f"discipline-queued:{organization_id}"
-
-
 def discipline_refresh_queue(*, organization_id: int) -> bool:
     """Queue a count of the organization's discipline unless one is already waiting (queued in
     the last DEBOUNCE_S seconds and not started yet). A broker that is down is only logged: the
     beat's hourly run counts it. Returns whether it queued one."""
-    if not cache.add(_queued_key(organization_id), 1, timeout=DEBOUNCE_S):
-        return False
-    enqueue(REFRESH_TASK, organization_id, robust=True)
-    return True
+    return enqueue_once(REFRESH_TASK, organization_id, within=DEBOUNCE_S)
 
 
 def discipline_refresh_started(*, organization_id: int) -> None:
     """The job starts: a load from now on must queue another count."""
-    cache.delete(_queued_key(organization_id))
+    job_started(REFRESH_TASK, organization_id)
 
 
 def organizations_to_refresh() -> QuerySet[Organization]:

@@ -78,6 +78,29 @@ def enqueue(
         transaction.on_commit(lambda: _submit(_publish, task, args, queued), robust=robust)
 
 
+# Many loads in a minute (a webhook burst, an import in chunks) queue one job per object.
+DEBOUNCE_S = 60
+
+
+def _waiting_key(task_name: str, object_id: int) -> str:
+    return f"queued:{task_name}:{object_id}"
+
+
+def enqueue_once(task_name: str, object_id: int, *, within: int = DEBOUNCE_S) -> bool:
+    """Queue `task_name` for `object_id` (robust: a broker that is down is only logged, for
+    work a sweep picks up) unless that job is already waiting: queued in the last `within`
+    seconds and not started yet (`job_started`). Returns whether it queued one."""
+    if not cache.add(_waiting_key(task_name, object_id), 1, timeout=within):
+        return False
+    enqueue(task_name, object_id, robust=True)
+    return True
+
+
+def job_started(task_name: str, object_id: int) -> None:
+    """The job for `object_id` starts: a change from now on must queue another."""
+    cache.delete(_waiting_key(task_name, object_id))
+
+
 def _submit(
     send: Callable[[Task, tuple[Any, ...]], Any],
     task: Task,

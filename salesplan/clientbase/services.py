@@ -37,7 +37,7 @@ from salesplan.limits import (
 )
 from salesplan.models import Membership, Organization, PlanStatus
 from salesplan.plans.selectors import current_plans, decompose_plan
-from salesplan.queue import enqueue
+from salesplan.queue import enqueue_once, job_started
 
 REFRESH_TASK = "clientbase.refresh"
 # Rates are kept for the last two years of local months: the page shows the last six, the
@@ -137,9 +137,15 @@ def base_settings_update(
 
 
 def client_base_refresh_later(organization_id: int) -> None:
-    """Queue the recompute once the current transaction commits. A broker that is down is only
-    logged: the next load of actuals or the nightly run recomputes the base."""
-    enqueue(REFRESH_TASK, organization_id, robust=True)
+    """Queue the recompute once the current transaction commits, unless one is already
+    waiting (a burst of webhook batches queues one). A broker that is down is only logged: the
+    next load of actuals or the nightly run recomputes the base."""
+    enqueue_once(REFRESH_TASK, organization_id)
+
+
+def client_base_refresh_started(organization_id: int) -> None:
+    """The job starts: a load from now on must queue another recompute."""
+    job_started(REFRESH_TASK, organization_id)
 
 
 # --- the recompute --------------------------------------------------------------------------

@@ -3,7 +3,11 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from salesplan.clientbase.services import client_base_refresh, client_base_refresh_all
+from salesplan.clientbase.services import (
+    client_base_refresh,
+    client_base_refresh_all,
+    client_base_refresh_started,
+)
 
 
 @shared_task(
@@ -18,6 +22,7 @@ from salesplan.clientbase.services import client_base_refresh, client_base_refre
 def refresh(organization_id: int) -> int:
     """Recompute an organization's client base (companies, rates, warnings, runway); returns
     how many companies it has."""
+    client_base_refresh_started(organization_id)
     summary = client_base_refresh(organization_id=organization_id)
     return 0 if summary is None else summary.available + summary.cooling + summary.closed
 

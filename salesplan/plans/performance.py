@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce, Least
@@ -66,7 +65,7 @@ from salesplan.planning.tracking import PERCENT_PLACES, VALUE_PLACES, round_half
 from salesplan.plans.selectors import top_owners, with_inputs
 from salesplan.plans.slips import slips_sync
 from salesplan.plans.snapshot import saved_plan_input
-from salesplan.queue import enqueue
+from salesplan.queue import enqueue_once, job_started
 from salesplan.selectors import calendar_for
 from salesplan.signals import performance_refreshed
 
@@ -78,25 +77,16 @@ DEBOUNCE_S = 60
 WRITE_BATCH = 2_000
 
 
-def _queued_key(plan_id: int) -> str:
-    return f"perf-queued:{plan_id}"
-
-
 def performance_refresh_queue(*, plan_ids: Iterable[int]) -> int:
     """Queue a recompute of each plan unless one is already waiting (queued in the last
     DEBOUNCE_S seconds and not started yet). Returns how many were queued. A broker that is
     down is only logged: the beat's sweep recomputes every plan in progress anyway."""
-    queued = 0
-    for plan_id in plan_ids:
-        if cache.add(_queued_key(plan_id), 1, timeout=DEBOUNCE_S):
-            enqueue(REFRESH_TASK, plan_id, robust=True)
-            queued += 1
-    return queued
+    return sum(enqueue_once(REFRESH_TASK, plan_id, within=DEBOUNCE_S) for plan_id in plan_ids)
 
 
 def performance_refresh_started(*, plan_id: int) -> None:
     """The job starts: a change from now on must queue another recompute."""
-    cache.delete(_queued_key(plan_id))
+    job_started(REFRESH_TASK, plan_id)
 
 
 def plans_in_progress(*, today: date | None = None) -> QuerySet[SalesPlan]:

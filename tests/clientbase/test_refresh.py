@@ -5,6 +5,7 @@ the warnings, the runway, and the job following a load of actuals and a change o
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -347,3 +348,24 @@ def test_the_nightly_job_queues_every_organization_with_leads(
     with django_capture_on_commit_callbacks(execute=True):
         assert refresh_all.apply().get() == 1
     assert BaseSummary.objects.filter(organization=organization).exists()
+
+
+def test_a_burst_of_loads_queues_one_recompute(organization):
+    # given three loads of actuals announced within a minute
+    def queued(enqueue: mock.Mock) -> int:
+        return sum(1 for c in enqueue.call_args_list if c.args[0] == "clientbase.refresh")
+
+    services.client_base_refresh_started(organization.pk)
+    with mock.patch("salesplan.queue.enqueue") as enqueue:
+        for _ in range(3):
+            funnel_signals.actuals_loaded.send(
+                sender=None, organization_id=organization.pk, funnel_id=None
+            )
+    # then one recompute is queued; once it starts, the next load queues another
+    assert queued(enqueue) == 1
+    services.client_base_refresh_started(organization.pk)
+    with mock.patch("salesplan.queue.enqueue") as enqueue:
+        funnel_signals.actuals_loaded.send(
+            sender=None, organization_id=organization.pk, funnel_id=None
+        )
+    assert queued(enqueue) == 1
