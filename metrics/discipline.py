@@ -90,21 +90,46 @@ def states_no_goal(text: str | None) -> bool:
     return key == "" or key in GENERIC_GOALS
 
 
-def text_key(field: str) -> Func:
-    """`goal_key` of a text column, in SQL (PostgreSQL's regexp_replace; its [[:alnum:]] and
-    lower() know Cyrillic under the database's UTF-8 locale)."""
+class GoalKey(Func):
+    """`goal_key` of a text column, in SQL. PostgreSQL: regexp_replace (its [[:alnum:]] and
+    lower() know Cyrillic under the database's UTF-8 locale). SQLite (the embedded default):
+    `goal_key` itself, registered on each connection (`register_sqlite_functions`), since its
+    lower() folds ASCII only and it has no regexp_replace."""
 
-    def replace(expression: Any, pattern: str) -> Func:
-        return Func(
-            expression,
-            Value(pattern),
-            Value(" "),
-            Value("g"),
-            function="regexp_replace",
-            output_field=TextField(),
+    function = "goal_key"
+    arity = 1
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        def replace(expression: Any, pattern: str) -> Func:
+            return Func(
+                expression,
+                Value(pattern),
+                Value(" "),
+                Value("g"),
+                function="regexp_replace",
+                output_field=TextField(),
+            )
+
+        column = self.source_expressions[0]
+        folded = Lower(Trim(replace(replace(column, r"[^[:alnum:][:space:]]"), r"[[:space:]]+")))
+        return compiler.compile(folded)
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """connection_created: SQLite's connections get `goal_key` (GoalKey's SQLite side)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "goal_key",
+            1,
+            lambda text: None if text is None else goal_key(text),
+            deterministic=True,
         )
 
-    return Lower(Trim(replace(replace(F(field), r"[^[:alnum:][:space:]]"), r"[[:space:]]+")))
+
+def text_key(field: str) -> Func:
+    """`goal_key` of a text column, in SQL (GoalKey)."""
+    return GoalKey(F(field))
 
 
 def no_goal(prefix: str = "") -> Q:

@@ -819,7 +819,11 @@ def plan_performance_refresh(*, plan_id: int, today: date | None = None, full: b
     outermost transaction (`ACTUALS_CONCURRENT_QUERIES`): other connections see only committed
     rows, so a caller inside a transaction of its own (that may hold actuals it wrote) gets
     them read on its own connection."""
-    concurrent = settings.ACTUALS_CONCURRENT_QUERIES and not connection.in_atomic_block
+    concurrent = (
+        settings.ACTUALS_CONCURRENT_QUERIES
+        and connection.vendor == "postgresql"  # SQLite: one writer, nothing to overlap
+        and not connection.in_atomic_block
+    )
     with transaction.atomic():
         # One recompute per plan at a time: a second waits here, then finds nothing new.
         locked = (
