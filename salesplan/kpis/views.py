@@ -10,6 +10,7 @@
 The forms call the services the API calls (salesplan.kpis.services).
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -164,7 +165,7 @@ def manual_value(request: HttpRequest, member_pk: int) -> HttpResponse:
     except ValidationError as error:
         for field, texts in error_dict(error).items():
             for text in texts:
-                messages.error(request, f"{field}: {text}")
+                messages.error(request, _on_page(field, text))
     else:
         messages.success(request, _("Saved."))
     return redirect(_scorecard_url(member.pk, period))
@@ -226,6 +227,31 @@ def _share(value: str, field: str) -> str:
     return format(number / 100, "f")
 
 
+_ROW = re.compile(r"(items|payout_curve)\[(\d+)\](?:\.\w+)?")
+
+
+def _on_page(field: str, text: str) -> str:
+    """A service's error as the page shows it: the row it is about in words, never the API's
+    field code ("items[0].weight")."""
+    row = _ROW.fullmatch(field)
+    if row:
+        what = _("KPI %(n)s") if row[1] == "items" else _("Curve point %(n)s")
+        return f"{what % {'n': int(row[2]) + 1}}: {text}"
+    labels = {"plan": _("Plan"), "actual": _("Actual"), "metric": _("KPI")}
+    return f"{labels[field]}: {text}" if field in labels else text
+
+
+def _posted_total(items: list[dict[str, Any]]) -> Decimal:
+    """The weights typed in a refused form, summed as far as they are numbers."""
+    total = Decimal(0)
+    for item in items:
+        try:
+            total += Decimal(str(item["weight"]).replace(",", ".").replace(" ", "").strip())
+        except (ArithmeticError, ValueError):
+            continue
+    return total
+
+
 def _posted_scheme(post: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     items, curve = [], []
     for i in range(MAX_KPIS_PER_SCHEME):
@@ -266,6 +292,7 @@ def kpi_schemes(request: HttpRequest) -> HttpResponse:
         scheme = next((s for s in schemes if str(s.pk) == scheme_id), None)
         if scheme is None:
             raise BadRequest(_("Choose one of the schemes on the page."))
+        items = []
         try:
             items, curve = _posted_scheme(request.POST)
             services.scheme_update(
@@ -276,7 +303,7 @@ def kpi_schemes(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             errors[scheme.pk] = [
-                f"{field}: {text}" if field != "non_field_errors" else text
+                _on_page(field, text)
                 for field, texts in error_dict(error).items()
                 for text in texts
             ]
@@ -291,7 +318,9 @@ def kpi_schemes(request: HttpRequest) -> HttpResponse:
             "data": scheme_data(scheme),
             "form": _scheme_form(scheme, request.POST if scheme.pk == posted_for else None),
             "errors": errors.get(scheme.pk, []),
-            "total": sum((item.weight for item in scheme.items.all()), Decimal(0)),
+            "total": _posted_total(items)
+            if scheme.pk == posted_for
+            else sum((item.weight for item in scheme.items.all()), Decimal(0)),
         }
         for scheme in schemes
     ]

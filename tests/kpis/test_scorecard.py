@@ -7,6 +7,7 @@ The worked example's December plan (tests/worked_example.py): revenue 1 000 000 
 check 50 000 ₽ → 20 deals (new clients), gross margin target 300 000 ₽; 22 working days, 11
 passed on 15 December, so a sum's forecast is twice its actual to date."""
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -378,7 +379,16 @@ def test_the_schemes_page_saves_through_the_service(shop, client_for):
     }
     response = client.post("/kpi/schemes/", form)
     assert response.status_code == 400
-    assert b"100" in response.content
+    page = response.content.decode()
+    # the error in words, without the API's field code; the total is the one typed (90 %)
+    assert "100" in page and "items:" not in page
+    total = re.search(r"data-scheme-total[^>]*>([^<]*)<", page)
+    assert total is not None and "90" in total[1]
+    form["weight_0"] = "oops"
+    response = client.post("/kpi/schemes/", form)
+    assert response.status_code == 400
+    assert "items[0]" not in response.content.decode()
+    form["weight_0"] = "50"
     form["weight_1"] = "50"
     response = client.post("/kpi/schemes/", form)
     assert response.status_code == 302
