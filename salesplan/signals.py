@@ -18,3 +18,6 @@ pie_changed = Signal()
 # recomputed), last (the last day stored). Sent inside the recompute's transaction, so what a
 # receiver stores commits (or rolls back) with the snapshots it summarises.
 performance_refreshed = Signal()
+# The demo organization was seeded (`manage.py seed_demo`); kwargs: organization. The layers
+# above the plans add their own demo figures (the people's base bonuses: salesplan/kpis).
+demo_seeded = Signal()

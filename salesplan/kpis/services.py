@@ -232,6 +232,28 @@ def scheme_update(
 # --- a person's base bonus and values typed by hand -------------------------------------------
 
 
+# The demo's base bonuses by role (monthly, roubles): a scorecard shows money at once.
+DEMO_BASE_BONUSES = {
+    Role.HEAD_OF_SALES: Decimal(100_000),
+    Role.SALESPERSON: Decimal(60_000),
+    Role.MARKETER: Decimal(50_000),
+}
+
+
+def demo_base_bonuses(*, organization: Organization) -> int:
+    """The demo organization's people get a base bonus by role (DEMO_BASE_BONUSES) unless
+    they have one: what its owner would have typed. Returns how many were set."""
+    owner = scoped(Membership, organization).filter(role=Role.OWNER, is_active=True).first()
+    people = scoped(Membership, organization).filter(
+        is_active=True, role__in=list(DEMO_BASE_BONUSES), base_bonus__isnull=True
+    )
+    added = 0
+    for person in people:
+        base_bonus_set(member=person, amount=DEMO_BASE_BONUSES[person.role], by=owner)
+        added += 1
+    return added
+
+
 def base_bonus_set(*, member: Membership, amount: Any, by: Membership) -> BaseBonus:
     """A person's base bonus (the bonus at 100 % of every KPI) in the organization's currency:
     the owner sets anyone's, a head of sales their teams' members'."""

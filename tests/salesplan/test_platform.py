@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
@@ -14,6 +15,7 @@ from django.utils import translation
 from funnel.models import Lead, Payment, Spend, StageEvent
 from metrics.models import PerformanceSnapshot
 from salesplan.formatting import format_money
+from salesplan.kpis.models import BaseBonus
 from salesplan.models import Membership, Organization, Role, SalesPlan
 from salesplan.templatetags.salesplan_tags import money
 from tests.conftest import ROOT
@@ -131,6 +133,15 @@ def test_seed_demo_is_idempotent_and_has_every_role(capsys, settings, tmp_path):
     )
     assert kinds == {"hunter", "farmer"}
     assert "salesplan-demo" in capsys.readouterr().out
+    # every salesperson, head of sales and marketer has a base bonus (scorecards show money)
+    bonuses = dict(BaseBonus.objects.values_list("member__role").annotate(n=Count("id")))
+    assert bonuses == {
+        Role.SALESPERSON: 35,
+        Role.HEAD_OF_SALES: Membership.objects.filter(role=Role.HEAD_OF_SALES).count(),
+        Role.MARKETER: 1,
+    }
+    seller = BaseBonus.objects.filter(member__role=Role.SALESPERSON).first()
+    assert seller.amount == Decimal("60000.00")
     # and the demo plan opens on its plan vs fact: computed at once, through to today
     plan = SalesPlan.objects.get()
     stored = PerformanceSnapshot.objects.filter(plan=plan, owner=None)

@@ -2,8 +2,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from salesplan.models import SalesPlan
 from salesplan.plans import demo
 from salesplan.plans.performance import plan_performance_refresh
+from salesplan.signals import demo_seeded
 
 
 class Command(BaseCommand):
@@ -15,6 +17,7 @@ class Command(BaseCommand):
         plan = demo.seed_plan(organization)
         # Plan vs fact at once (the job would compute it within minutes): the demo opens on it.
         rows = plan_performance_refresh(plan_id=plan.pk, full=True)
+        demo_seeded.send(sender=SalesPlan, organization=organization)
         self.stdout.write(self.style.SUCCESS(f"Demo organization: {organization.name}"))
         self.stdout.write(f"Demo plan: {plan.name} (/plans/{plan.pk}/), plan vs fact: {rows} rows")
         self.stdout.write(
