@@ -22,13 +22,14 @@ from django.urls import path
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesplan.access import get_scoped_or_404
-from salesplan.api.mixins import OrganizationScopedMixin
+from salesplan.api.mixins import OrganizationScopedMixin, expected_version
+from salesplan.api.schema import error_responses
 from salesplan.kpis import selectors, services
 from salesplan.kpis.models import KpiScheme
 from salesplan.kpis.presentation import scheme_data, scorecard_data
@@ -124,6 +125,11 @@ class KpiSchemeSerializer(serializers.Serializer):
         "the last (the cap).",
     )
     warnings = KpiWarningSerializer(many=True, read_only=True)
+    version = serializers.IntegerField(
+        required=False,
+        help_text="The version you read (or `If-Match`): a save over a newer one is refused "
+        "(409). Each save adds one.",
+    )
     updated_at = serializers.DateTimeField(read_only=True)
 
 
@@ -217,14 +223,35 @@ class SchemeDetailView(OrganizationScopedMixin, APIView):
         data = request.data
         items = services.parse_items(data["items"]) if "items" in data else None
         curve = services.parse_curve(data["payout_curve"]) if "payout_curve" in data else None
-        scheme = services.scheme_update(scheme=scheme, by=self.membership, items=items, curve=curve)
+        version = expected_version(request, "version")
+        try:
+            scheme = services.scheme_update(
+                scheme=scheme, by=self.membership, items=items, curve=curve, version=version
+            )
+        except services.SchemeConflict as conflict:
+            return Response(
+                {
+                    "detail": gettext(
+                        "Someone saved this scheme after you opened it: nothing was changed. "
+                        "Open it again."
+                    ),
+                    "version": conflict.current,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(scheme_data(scheme))
 
-    @extend_schema(request=KpiSchemeSerializer, responses={200: KpiSchemeSerializer})
+    @extend_schema(
+        request=KpiSchemeSerializer,
+        responses={200: KpiSchemeSerializer, **error_responses(409)},
+    )
     def put(self, request: Request, id: int) -> Response:
         return self._update(request, id)
 
-    @extend_schema(request=KpiSchemeSerializer, responses={200: KpiSchemeSerializer})
+    @extend_schema(
+        request=KpiSchemeSerializer,
+        responses={200: KpiSchemeSerializer, **error_responses(409)},
+    )
     def patch(self, request: Request, id: int) -> Response:
         return self._update(request, id)
 

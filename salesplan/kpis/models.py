@@ -39,6 +39,8 @@ class KpiScheme(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=SchemeRole.choices)
     payout_curve = models.JSONField(_("payout curve"))
+    # Optimistic concurrency: each save adds one; a save based on an older one is refused.
+    version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         "salesplan.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

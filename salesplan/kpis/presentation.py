@@ -68,6 +68,7 @@ def scheme_data(scheme: KpiScheme) -> dict[str, Any]:
             for p in curve_of(scheme)
         ],
         "warnings": warnings_of(scheme),
+        "version": scheme.version,
         "updated_at": scheme.updated_at,
     }
 

@@ -189,16 +189,27 @@ def parse_curve(raw: Any) -> list[CurvePoint]:
     return points
 
 
+class SchemeConflict(Exception):
+    """Saved by someone else (another tab, another head of sales) after the version the save
+    was based on; `current` is the version now."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
 def scheme_update(
     *,
     scheme: KpiScheme,
     by: Membership,
     items: Sequence[ItemSpec] | None = None,
     curve: Sequence[CurvePoint] | None = None,
+    version: int | None = None,
 ) -> KpiScheme:
     """Replace a scheme's KPIs and/or its payout curve. Weights must add up to 100 %; the
     curve's fulfilment rises point by point and its payout never falls. Owners and heads of
-    sales only (403)."""
+    sales only (403). `version` (the one the person read) refuses a save over someone else's
+    with SchemeConflict; each save adds one."""
     if not may_edit_schemes(by) or by.organization_id != scheme.organization_id:
         raise PermissionDenied(gettext("Your role does not allow this action."))
     problems = []
@@ -209,6 +220,8 @@ def scheme_update(
     _raise(problems)
     with transaction.atomic():
         scheme = KpiScheme.objects.select_for_update().get(pk=scheme.pk)
+        if version is not None and version != scheme.version:
+            raise SchemeConflict(scheme.version)
         if items is not None:
             scheme.items.all().delete()
             KpiItem.objects.bulk_create(
@@ -224,7 +237,8 @@ def scheme_update(
         if curve is not None:
             scheme.payout_curve = _curve_json(curve)
         scheme.updated_by = by
-        scheme.save(update_fields=["payout_curve", "updated_by", "updated_at"])
+        scheme.version += 1
+        scheme.save(update_fields=["payout_curve", "version", "updated_by", "updated_at"])
         figures_changed(scheme.organization_id)
     return KpiScheme.objects.prefetch_related("items").get(pk=scheme.pk)
 

@@ -252,6 +252,11 @@ def _posted_total(items: list[dict[str, Any]]) -> Decimal:
     return total
 
 
+def _posted_version(text: str) -> int | None:
+    """The scheme's version the form was rendered with (None: a form without one)."""
+    return int(text) if text.strip().isdigit() and len(text.strip()) < 10 else None
+
+
 def _posted_scheme(post: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     items, curve = [], []
     for i in range(MAX_KPIS_PER_SCHEME):
@@ -300,7 +305,17 @@ def kpi_schemes(request: HttpRequest) -> HttpResponse:
                 by=viewer,
                 items=services.parse_items(items),
                 curve=services.parse_curve(curve),
+                version=_posted_version(request.POST.get("version", "")),
             )
+        except services.SchemeConflict:
+            messages.error(
+                request,
+                _(
+                    "Someone saved this scheme after you opened it: nothing was changed. "
+                    "Here it is as it is now."
+                ),
+            )
+            return redirect("kpi_schemes")
         except ValidationError as error:
             errors[scheme.pk] = [
                 _on_page(field, text)

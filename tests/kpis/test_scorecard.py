@@ -651,3 +651,38 @@ def test_the_pages_queries_do_not_grow_with_the_people(shop, client_for, make_me
         BaseBonus.objects.create(organization=person.organization, member=person, amount=D(1))
     assert _queries_of(client, "/kpi/schemes/") == schemes
     assert _queries_of(client, head) == scorecard
+
+
+def test_a_scheme_saved_over_a_newer_one_is_refused(shop, api_for, client_for):
+    # given the hunter's scheme read at version 1 by the API and by the page
+    api = api_for(shop["head"])
+    hunter = next(s for s in api.get("/api/v1/kpi-schemes/").json() if s["role"] == "hunter")
+    assert hunter["version"] == 1
+    url = f"/api/v1/kpi-schemes/{hunter['id']}/"
+    items = [{"metric": "turnover", "weight": "60"}, {"metric": "new_clients", "weight": "40"}]
+    # when one save based on version 1 goes through (version 2) ...
+    saved = api.patch(url, {"items": items, "version": 1}, format="json")
+    assert saved.status_code == 200 and saved.json()["version"] == 2
+    # ... then a second save based on version 1 is refused with the version now, unchanged
+    stale = api.patch(
+        url, {"items": [{"metric": "turnover", "weight": "100"}], "version": 1}, format="json"
+    )
+    assert stale.status_code == 409
+    assert stale.json()["version"] == 2
+    scheme = KpiScheme.objects.get(pk=hunter["id"])
+    assert [(i.metric, i.weight) for i in scheme.items.all()] == [
+        ("turnover", D(60)),
+        ("new_clients", D(40)),
+    ]
+    # and the page's form, rendered at version 1, is refused the same way
+    form = {
+        "scheme": hunter["id"],
+        "version": "1",
+        "metric_0": "turnover",
+        "weight_0": "100",
+        "curve_f_0": "80",
+        "curve_p_0": "80",
+    }
+    page = client_for(shop["owner"]).post("/kpi/schemes/", form, follow=True)
+    assert "after you opened it" in page.content.decode()
+    assert KpiScheme.objects.get(pk=hunter["id"]).version == 2
