@@ -40,6 +40,19 @@ def _wait_for(job_id: int, *statuses: str) -> ImportJob:
 @pytest.fixture
 def in_thread(settings):
     settings.TASKS_IN_THREAD = True
+    yield
+    _drain()
+
+
+def _drain() -> None:
+    """Wait for the background thread's jobs, the follow-ups a load queues included (client
+    base, discipline, plan vs fact, each queueing more as it commits), so none writes while
+    the test's database is flushed. A no-op waits for everything queued before it; repeated
+    until nothing more was queued meanwhile."""
+    for _ in range(20):
+        queue.background().submit(lambda: None).result(timeout=DEADLINE_S)
+        if queue.background()._work_queue.empty():  # no public way to ask
+            return
 
 
 def test_a_confirmed_import_runs_in_the_background_with_progress(

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from funnel.models import Spend, StageEvent
 from metrics.models import PerformanceSnapshot
@@ -684,5 +685,10 @@ def test_a_scheme_saved_over_a_newer_one_is_refused(shop, api_for, client_for):
         "curve_p_0": "80",
     }
     page = client_for(shop["owner"]).post("/kpi/schemes/", form, follow=True)
-    assert "after you opened it" in page.content.decode()
+    with translation.override(page["Content-Language"]):
+        said = translation.gettext(
+            "Someone saved this scheme after you opened it: nothing was changed. "
+            "Here it is as it is now."
+        )
+    assert said in page.content.decode()
     assert KpiScheme.objects.get(pk=hunter["id"]).version == 2
