@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from funnel.models import Payment
+from funnel.selectors import payments_of
 from metrics.actuals import local_day_bounds
 from salesplan.access import require_membership, scoped
 from salesplan.errors import error_dict
@@ -71,7 +71,7 @@ def _head_deals(head: Membership, period: date) -> list[HeadDeal]:
     payments = list(
         scoped(Payment, head.organization)
         .filter(paid_at__gte=since, paid_at__lt=until)
-        .filter(Q(credited_member=head) | Q(lead__responsible=head))
+        .filter(payments_of(head.pk))
         .select_related("lead")
         .order_by("paid_at", "id")[:HEAD_DEALS_SHOWN]
     )

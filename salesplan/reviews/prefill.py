@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from funnel.models import Payment
+from funnel.selectors import payments_of
 from metrics.models import DisciplineDay, Slip
 from salesplan.access import led_team_ids, scoped
 from salesplan.models import Membership, Notification, PlanVersion, SalesPlan
@@ -110,17 +111,11 @@ def _control(head: Membership, week: Week) -> dict:
     return _item(None, "nothing_to_control")
 
 
-def own_deals_q(head: Membership) -> Q:
-    """A head of sales' own deal: a payment of a lead they hold (the bonus may have gone to a
-    salesperson they chose: it is still their deal), or one credited to them."""
-    return Q(lead__responsible=head) | Q(credited_member=head)
-
-
 def _sell(head: Membership, week: Week) -> tuple[dict, int, Decimal]:
     start, end = week.bounds(zone_of(head.organization))
     totals = (
         scoped(Payment, head.organization)
-        .filter(own_deals_q(head), paid_at__gte=start, paid_at__lt=end)
+        .filter(payments_of(head.pk), paid_at__gte=start, paid_at__lt=end)
         .aggregate(deals=Count("lead_id", distinct=True), revenue=Sum("amount"))
     )
     deals, revenue = totals["deals"] or 0, totals["revenue"] or Decimal(0)
