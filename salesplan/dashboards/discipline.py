@@ -75,7 +75,7 @@ def _day(text: str | None) -> tuple[date | None, str]:
     except ValueError:
         return None, gettext(
             "The day %(day)s is not a date (YYYY-MM-DD): showing the last one."
-        ) % {"day": text}
+        ) % {"day": text[:40]}  # echoed: as much as a date could be
 
 
 @cached_page
